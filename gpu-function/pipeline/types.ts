@@ -1,0 +1,41 @@
+// Plain data types shared by the pipeline's parts (tokenizer, noise, schedulers, loop, PNG).
+// Nothing here imports onnxruntime: tensors cross module boundaries as typed arrays plus dims.
+import type { SchedulerName } from '../contract';
+
+/** A request with every default resolved: what one picture is made from. */
+export interface ResolvedGeneration {
+  readonly prompt: string;
+  /** "" when the request had none (diffusers' unconditional prompt). */
+  readonly negativePrompt: string;
+  readonly seed: number;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly width: number;
+  readonly height: number;
+  readonly scheduler: SchedulerName;
+}
+
+/** Milliseconds spent per stage, reported in `Server-Timing` and `sd_stage_seconds`. */
+export interface StageTimings {
+  tokenize: number;
+  textEncoder: number;
+  denoise: number;
+  vae: number;
+  png: number;
+}
+
+export interface GeneratedImage {
+  readonly png: Uint8Array;
+  /** Raw RGB8 pixels, row-major, width × height × 3 (what reference comparisons read). */
+  readonly pixels: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly seed: number;
+  /** Stage times of the batch this image ran in (shared by every image of the batch). */
+  readonly timings: StageTimings;
+}
+
+/** A source of standard-normal float32 draws, consumed in order (numpy's RandomState.randn). */
+export interface NormalSource {
+  randn(count: number): Float32Array;
+}
