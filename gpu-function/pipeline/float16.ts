@@ -1,0 +1,105 @@
+// IEEE 754 binary16 <-> binary32 conversions for float16 ONNX models. Node 20 has no Float16Array, so
+// onnxruntime-node hands float16 tensors over as Uint16Array bit patterns; these functions turn them into
+// float32 and back. The rules follow numpy's `npy_floatbits_to_halfbits` / `npy_halfbits_to_floatbits`
+// (numpy/_core/src/common/half_private.hpp), so a float16 tensor built here has the bits numpy's
+// `arr.astype(np.float16)` gives diffusers: round to nearest, ties to even; subnormals; overflow to
+// infinity; NaN payloads kept (the top 10 bits of the float32 payload, never turning a NaN into infinity).
+
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** The float16 bit pattern nearest to a float32 bit pattern (round to nearest, ties to even). */
+export function float32BitsToFloat16Bits(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+
+  if (exponent === 0xff) {
+    if (mantissa === 0) return sign | 0x7c00;
+    // NaN: keep the payload's top bits, but a payload that lives only in the low 13 bits would read as
+    // infinity, so set the lowest bit then (numpy does the same).
+    const payload = mantissa >>> 13;
+    return sign | 0x7c00 | (payload === 0 ? 1 : payload);
+  }
+  // 2^16 and above (biased exponent 143+) overflows; values just under it still round up to
+  // infinity below, through the carry into the exponent field.
+  if (exponent >= 143) return sign | 0x7c00;
+  if (exponent <= 112) {
+    // Below 2^-14: a float16 subnormal, m × 2^-24. Anything below 2^-25 rounds to zero; 2^-25 itself is a
+    // tie and goes to the even neighbour, zero.
+    if (exponent < 102) return sign;
+    const significand = mantissa | 0x800000;
+    const shift = 126 - exponent; // 14 for 2^-15, 24 for 2^-25
+    return sign | roundShiftRightEven(significand, shift);
+  }
+  // Normal: rebias the exponent (127 → 15) and round the 23-bit mantissa to 10 bits. A carry out of the
+  // mantissa correctly bumps the exponent, up to infinity (0x7c00) for 65520 and above.
+  const truncated = ((exponent - 112) << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (truncated & 1) === 1)) return sign | (truncated + 1);
+  return sign | truncated;
+}
+
+function roundShiftRightEven(value: number, shift: number): number {
+  const truncated = value >>> shift;
+  const rest = value & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  if (rest > half || (rest === half && (truncated & 1) === 1)) return truncated + 1;
+  return truncated;
+}
+
+/** The float32 bit pattern of a float16 bit pattern (exact: every float16 is a float32). */
+export function float16BitsToFloat32Bits(half: number): number {
+  const sign = (half & 0x8000) << 16;
+  const exponent = (half >>> 10) & 0x1f;
+  const mantissa = half & 0x3ff;
+  if (exponent === 0x1f) return (sign | 0x7f800000 | (mantissa << 13)) >>> 0;
+  if (exponent !== 0) return (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
+  if (mantissa === 0) return sign >>> 0;
+  // Subnormal m × 2^-24: normalise so the leading 1 becomes the implicit bit.
+  const shift = Math.clz32(mantissa) - 21; // leading 1 of a 10-bit mantissa moved to bit 10
+  return (sign | ((113 - shift) << 23) | (((mantissa << shift) & 0x3ff) << 13)) >>> 0;
+}
+
+/** A JS number rounded to float16, as bits. The number is first rounded to float32 (as a Float32Array holds it). */
+export function toFloat16Bits(value: number): number {
+  scratch[0] = value;
+  return float32BitsToFloat16Bits(scratchBits[0] ?? 0);
+}
+
+/** The value of a float16 bit pattern as a JS number. */
+export function fromFloat16Bits(half: number): number {
+  scratchBits[0] = float16BitsToFloat32Bits(half);
+  return scratch[0] ?? Number.NaN;
+}
+
+/** Float32 data to float16 bit patterns, element by element. */
+export function float32ToFloat16Array(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = float32BitsToFloat16Bits(bits[i] ?? 0);
+  return out;
+}
+
+// Decoding is a table look-up: 65 536 float32 values (256 KiB), built on first use.
+let decodeTable: Float32Array | undefined;
+
+function float16DecodeTable(): Float32Array {
+  if (decodeTable === undefined) {
+    const bits = new Uint32Array(0x10000);
+    for (let half = 0; half < 0x10000; half++) bits[half] = float16BitsToFloat32Bits(half);
+    decodeTable = new Float32Array(bits.buffer);
+  }
+  return decodeTable;
+}
+
+/** Float16 bit patterns to float32 values, element by element (exact). */
+export function float16ToFloat32Array(halves: Uint16Array): Float32Array {
+  const table = float16DecodeTable();
+  const out = new Float32Array(halves.length);
+  // Copy through integer views so NaN payloads survive bit for bit.
+  const outBits = new Uint32Array(out.buffer);
+  const tableBits = new Uint32Array(table.buffer);
+  for (let i = 0; i < halves.length; i++) outBits[i] = tableBits[halves[i] ?? 0] ?? 0;
+  return out;
+}
