@@ -1,16 +1,55 @@
+// The edge project: tests run inside workerd (@cloudflare/vitest-pool-workers) against the real
+// Worker (edge/worker.ts + wrangler.toml) with miniflare's R2, Cache API and Durable Objects. The
+// GPU function is the only stand-in: a loopback HTTP stub (test/support/gpu-stub-server.ts) started by
+// globalSetup, whose URL reaches the Worker as GPU_FUNCTION_URL.
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   plugins: [
-    cloudflareTest({
-      main: './edge/worker.ts',
-      wrangler: { configPath: './wrangler.toml' },
+    cloudflareTest(({ inject }) => {
+      const gpuStubUrl = inject('gpuStubUrl');
+      // The default profile pins exactly the model the stub answers as (X-Model `<repo>@<revision>`).
+      const [stubRepo, stubRevision] = inject('gpuStubModel').split('@');
+      return {
+        main: './edge/worker.ts',
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            GPU_FUNCTION_URL: gpuStubUrl,
+            GPU_TIMEOUT_MS: '10000',
+            GPU_RETRY_MAX_WAIT_MS: '2000',
+            RATE_LIMIT_PER_MINUTE: '0',
+            MODELS: JSON.stringify([
+              {
+                name: 'tiny-sd',
+                repo: stubRepo,
+                revision: stubRevision,
+                default: true,
+                defaults: { steps: 4, guidance: 7.5, scheduler: 'pndm', width: 64, height: 64 },
+                limits: { min_side: 32, max_side: 256, side_multiple: 8, max_steps: 50 },
+              },
+              {
+                // Served by the same stub under another identity (its /as/<model>/ route).
+                name: 'other',
+                repo: 'acme/other',
+                revision: '0123abcd',
+                defaults: { steps: 10, guidance: 5, scheduler: 'euler', width: 96, height: 64 },
+                limits: { min_side: 64, max_side: 128, side_multiple: 16, max_steps: 20 },
+                gpu_function_url: `${gpuStubUrl}/as/${encodeURIComponent('acme/other@0123abcd')}`,
+              },
+            ]),
+          },
+        },
+      };
     }),
   ],
   test: {
     name: 'edge',
     root: '.',
     include: ['test/edge/**/*.test.ts'],
+    globalSetup: ['./test/support/gpu-stub-global-setup.ts'],
+    // One JSON line per generation is noise here; warnings and errors still show.
+    onConsoleLog: (log) => !log.startsWith('{"level":"info"'),
   },
 });

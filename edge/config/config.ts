@@ -1,0 +1,96 @@
+// The edge's configuration, parsed once from the Worker's env (or process.env on Node) into a frozen,
+// typed object that is passed down. Names match DESIGN.md and docs/edge-configuration.md. Error
+// messages name the setting but never echo its value (some are secrets).
+import { z } from 'zod';
+import { defaultProfile, type ModelProfile, modelProfilesSchema } from './model-profiles';
+
+/** Numbers arrive as strings from env variables and `--var`, as numbers from wrangler.toml. */
+const count = (fallback: number, max: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(max).default(fallback));
+
+const optionalSecret = z.preprocess(blankToUndefined, z.string().optional());
+
+const varsSchema = z.object({
+  GPU_FUNCTION_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  GPU_FUNCTION_TOKEN: optionalSecret,
+  GPU_TIMEOUT_MS: count(120_000, 3_600_000),
+  GPU_MAX_RETRIES: count(2, 10),
+  GPU_RETRY_MAX_WAIT_MS: count(10_000, 600_000),
+  RATE_LIMIT_PER_MINUTE: count(10, 1_000_000),
+  URL_SIGNING_KEY: optionalSecret,
+  API_KEYS: optionalSecret,
+  MODELS: modelProfilesSchema,
+});
+
+export interface GpuSettings {
+  /** Base URL of the GPU function; a profile's gpu_function_url wins. */
+  readonly url: string | undefined;
+  readonly token: string | undefined;
+  /** Budget for one generation, all attempts and waits included. */
+  readonly timeoutMs: number;
+  /** Extra attempts after a 503 answer. */
+  readonly maxRetries: number;
+  /** A Retry-After longer than this is passed to the client instead of waited for. */
+  readonly retryMaxWaitMs: number;
+}
+
+export interface EdgeConfig {
+  readonly gpu: GpuSettings;
+  readonly models: readonly ModelProfile[];
+  readonly defaultModel: ModelProfile;
+  /** Generations per client per minute; 0 = no limit. */
+  readonly rateLimitPerMinute: number;
+  /** When set, a request that would generate must carry a valid `sig`. */
+  readonly urlSigningKey: string | undefined;
+  /** Known API keys; empty = keys are not used and clients are told apart by address. */
+  readonly apiKeys: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseConfig(vars: Readonly<Record<string, unknown>>): EdgeConfig {
+  const parsed = varsSchema.safeParse(vars);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid edge configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const v = parsed.data;
+  const unrouted = v.MODELS.filter((p) => p.gpu_function_url === undefined).map((p) => p.name);
+  if (v.GPU_FUNCTION_URL === undefined && unrouted.length > 0) {
+    throw new ConfigError(`GPU_FUNCTION_URL is required for models without gpu_function_url: ${unrouted.join(', ')}`);
+  }
+  const models = Object.freeze(v.MODELS.map((p) => deepFreeze(p)));
+  return deepFreeze({
+    gpu: {
+      url: v.GPU_FUNCTION_URL,
+      token: v.GPU_FUNCTION_TOKEN,
+      timeoutMs: v.GPU_TIMEOUT_MS,
+      maxRetries: v.GPU_MAX_RETRIES,
+      retryMaxWaitMs: v.GPU_RETRY_MAX_WAIT_MS,
+    },
+    models,
+    defaultModel: defaultProfile(models),
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    urlSigningKey: v.URL_SIGNING_KEY,
+    apiKeys: Object.freeze(parseKeyList(v.API_KEYS)),
+  });
+}
+
+/** API_KEYS: keys separated by commas, spaces or newlines. */
+function parseKeyList(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter((k) => k.length > 0);
+}
+
+function blankToUndefined(value: unknown): unknown {
+  return value === '' || value === null ? undefined : value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,97 @@
+// Every problem the edge answers with, in one place, so docs/edge-api.md has one list to mirror.
+// Types are RFC 9457 §3.1.1 URI references; plain HTTP statuses use "about:blank" (§4.2.1).
+import { type ParamError, ProblemError, problemType } from './problem';
+
+export function invalidParameters(errors: readonly ParamError[]): ProblemError {
+  return new ProblemError({
+    type: problemType('invalid-parameters'),
+    title: 'Invalid query parameters',
+    status: 400,
+    detail: errors.map((e) => `${e.param}: ${e.message}`).join('; '),
+    errors: [...errors],
+  });
+}
+
+export function notFound(detail: string): ProblemError {
+  return new ProblemError({ type: 'about:blank', title: 'Not Found', status: 404, detail });
+}
+
+export function methodNotAllowed(allow: string): ProblemError {
+  return new ProblemError({
+    type: 'about:blank',
+    title: 'Method Not Allowed',
+    status: 405,
+    detail: `Use ${allow}.`,
+    headers: { Allow: allow },
+  });
+}
+
+export function uriTooLong(limit: number): ProblemError {
+  return new ProblemError({
+    type: 'about:blank',
+    title: 'URI Too Long',
+    status: 414,
+    detail: `The request target is longer than ${limit} bytes.`,
+  });
+}
+
+export function unknownApiKey(): ProblemError {
+  return new ProblemError({
+    type: problemType('unknown-api-key'),
+    title: 'Unknown API key',
+    status: 401,
+    detail: 'The API key sent in Authorization or X-API-Key is not one of this service’s keys.',
+    // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
+    headers: { 'WWW-Authenticate': 'Bearer realm="dreamurl"' },
+  });
+}
+
+export function signatureRequired(hasSignature: boolean): ProblemError {
+  return new ProblemError({
+    type: problemType('signature-required'),
+    title: 'A valid signature is required to generate',
+    status: 403,
+    detail: hasSignature
+      ? 'The sig parameter does not match the other parameters.'
+      : 'This picture is not cached yet and this service only generates pictures for signed URLs.',
+  });
+}
+
+export function rateLimited(retryAfterSeconds: number, headers: Record<string, string>): ProblemError {
+  return new ProblemError({
+    type: problemType('rate-limited'),
+    title: 'Too many generations',
+    status: 429,
+    detail: `This client may start another generation in ${retryAfterSeconds} s; cached pictures stay available.`,
+    retryAfterSeconds,
+    headers,
+  });
+}
+
+/** 503: the GPU function could not be reached or stayed busy; a retry later may succeed. */
+export function gpuUnavailable(detail: string, retryAfterSeconds: number, cause?: unknown): ProblemError {
+  return new ProblemError(
+    { type: problemType('gpu-unavailable'), title: 'The GPU function is unavailable', status: 503, detail, retryAfterSeconds },
+    { cause },
+  );
+}
+
+/** 502: the GPU function answered, but with an error or with something we refuse to store. */
+export function badGpuResponse(detail: string): ProblemError {
+  return new ProblemError({ type: problemType('bad-gpu-response'), title: 'Bad answer from the GPU function', status: 502, detail });
+}
+
+/** 504: the GPU function took longer than the configured timeout. */
+export function gpuTimeout(timeoutMs: number, retryAfterSeconds: number): ProblemError {
+  return new ProblemError({
+    type: problemType('gpu-timeout'),
+    title: 'The GPU function took too long',
+    status: 504,
+    detail: `No complete picture within ${timeoutMs} ms.`,
+    retryAfterSeconds,
+  });
+}
+
+export function internalError(): ProblemError {
+  return new ProblemError({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
+}

@@ -1,0 +1,259 @@
+// A stand-in for the GPU function at its HTTP boundary, for tests that have no GPU (the edge tests
+// run it through a vitest globalSetup; fault-injection tests reuse it). A real HTTP server on
+// loopback that speaks `POST /v1/generate` like the GPU function (contract.ts) and misbehaves on
+// request, per prompt, so test files running in parallel do not disturb each other:
+//
+//   PUT    /__scenarios            {prompt, mode, status?, retryAfter?, delayMs?, times?, model?}
+//   DELETE /__scenarios?prompt=…   back to "ok"
+//   GET    /__calls?prompt=…       {count, calls: [{body, authorization, model}]}
+//
+// Modes (see Scenario): ok, slow, status, not_png, truncated, corrupt, drop, wrong_size, wrong_model,
+// wrong_seed, no_model, trickle, hang. A scenario applies to the next `times` calls (all when absent).
+// `POST /as/<model>/v1/generate` answers as `<model>` (`<id>@<revision>`, URL-encoded), so one stub
+// can play several model profiles. Run alone: `tsx test/support/gpu-stub-server.ts --port 8788`.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
+import { type GenerateRequest, generateRequestSchema, HEADERS, PROBLEM_CONTENT_TYPE } from '../../gpu-function/contract';
+
+export const GPU_STUB_MODES = [
+  'ok', 'slow', 'status', 'not_png', 'truncated', 'corrupt', 'drop', 'wrong_size', 'wrong_model', 'wrong_seed',
+  'no_model', 'trickle', 'hang',
+] as const;
+export type GpuStubMode = (typeof GPU_STUB_MODES)[number];
+
+export interface Scenario {
+  readonly prompt: string;
+  readonly mode: GpuStubMode;
+  /** `status`: the status to answer (default 500). */
+  readonly status?: number;
+  /** `status`: a Retry-After value to send with it. */
+  readonly retryAfter?: number;
+  /** `slow`: delay before a valid answer; `trickle`: pause between body bytes (default 200 ms). */
+  readonly delayMs?: number;
+  /** How many calls the scenario applies to; after that the prompt is answered normally. */
+  readonly times?: number;
+  /** `wrong_model`: the X-Model to send (default `someone/else@0000000`). */
+  readonly model?: string;
+}
+
+export interface GpuStubCall {
+  readonly body: GenerateRequest;
+  readonly authorization: string | null;
+  /** The model this call was answered as. */
+  readonly model: string;
+}
+
+export interface GpuStubOptions {
+  readonly host?: string;
+  /** 0 (default): a free port. */
+  readonly port?: number;
+  /** `<id>@<revision>` sent as X-Model by default. */
+  readonly model?: string;
+  /** When set, /v1 calls need `Authorization: Bearer <token>` (as the GPU function's GPU_FUNCTION_TOKEN). */
+  readonly token?: string;
+}
+
+export interface GpuStub {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const GPU_STUB_DEFAULT_MODEL = 'tiny-sd@local-stub';
+
+export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStub> {
+  const scenarios = new Map<string, { scenario: Scenario; left: number }>();
+  const calls = new Map<string, GpuStubCall[]>();
+  const sockets = new Set<Socket>();
+  const defaultModel = options.model ?? GPU_STUB_DEFAULT_MODEL;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendProblem(res, 500, `stub error: ${String(error)}`);
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://stub');
+    const body = await readText(req);
+    if (url.pathname === '/__scenarios' && req.method === 'PUT') {
+      const scenario = JSON.parse(body) as Scenario;
+      if (!GPU_STUB_MODES.includes(scenario.mode)) return sendProblem(res, 400, `unknown mode ${scenario.mode}`);
+      scenarios.set(scenario.prompt, { scenario, left: scenario.times ?? Number.POSITIVE_INFINITY });
+      return void res.writeHead(204).end();
+    }
+    if (url.pathname === '/__scenarios' && req.method === 'DELETE') {
+      scenarios.delete(url.searchParams.get('prompt') ?? '');
+      return void res.writeHead(204).end();
+    }
+    if (url.pathname === '/__calls' && req.method === 'GET') {
+      const list = calls.get(url.searchParams.get('prompt') ?? '') ?? [];
+      return sendJson(res, 200, { count: list.length, calls: list });
+    }
+    if (url.pathname === '/ping') return void res.writeHead(200).end();
+    const route = /^(?:\/as\/([^/]+))?\/v1\/generate$/.exec(url.pathname);
+    if (route === null || req.method !== 'POST') return sendProblem(res, 404, 'not found');
+    if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+      return sendProblem(res, 401, 'missing or wrong token');
+    }
+    const parsed = generateRequestSchema.safeParse(safeJson(body));
+    if (!parsed.success) return sendProblem(res, 400, `bad generate request: ${parsed.error.message}`);
+    const request = parsed.data;
+    const model = route[1] === undefined ? defaultModel : decodeURIComponent(route[1]);
+    const list = calls.get(request.prompt) ?? [];
+    list.push({ body: request, authorization: req.headers.authorization ?? null, model });
+    calls.set(request.prompt, list);
+    await answer(res, request, model, takeScenario(request.prompt));
+  }
+
+  function takeScenario(prompt: string): Scenario | undefined {
+    const entry = scenarios.get(prompt);
+    if (entry === undefined || entry.left <= 0) return undefined;
+    entry.left -= 1;
+    return entry.scenario;
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function answer(res: ServerResponse, request: GenerateRequest, model: string, scenario: Scenario | undefined): Promise<void> {
+  const width = request.width ?? 512;
+  const height = request.height ?? 512;
+  const mode = scenario?.mode ?? 'ok';
+  const headers = (png: Uint8Array, overrides: Record<string, string> = {}) => ({
+    'Content-Type': 'image/png',
+    'Content-Length': String(png.byteLength),
+    [HEADERS.seed]: String(request.seed),
+    [HEADERS.model]: model,
+    [HEADERS.serverTiming]: 'queue;dur=0, denoise;dur=1, png;dur=0',
+    ...overrides,
+  });
+  switch (mode) {
+    case 'ok':
+      return sendPng(res, pictureFor(request, width, height), headers);
+    case 'slow':
+      await sleep(scenario?.delayMs ?? 500);
+      return sendPng(res, pictureFor(request, width, height), headers);
+    case 'status': {
+      const extra: Record<string, string> = scenario?.retryAfter === undefined ? {} : { 'Retry-After': String(scenario.retryAfter) };
+      return sendProblem(res, scenario?.status ?? 500, 'injected failure', extra);
+    }
+    case 'not_png':
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      return void res.end('<html><body>Gateway says hello</body></html>');
+    case 'truncated':
+      return sendPng(res, pictureFor(request, width, height).subarray(0, -20), headers);
+    case 'corrupt': {
+      const png = Uint8Array.from(pictureFor(request, width, height));
+      png[png.length - 20] = (png[png.length - 20] ?? 0) ^ 0xff; // inside IDAT, so its CRC fails
+      return sendPng(res, png, headers);
+    }
+    case 'drop': {
+      const png = pictureFor(request, width, height);
+      res.writeHead(200, headers(png));
+      res.write(png.subarray(0, png.length >> 1));
+      await sleep(20);
+      return void res.destroy();
+    }
+    case 'wrong_size':
+      return sendPng(res, pictureFor(request, width + 8, height), headers);
+    case 'wrong_model':
+      return sendPng(res, pictureFor(request, width, height), (png) => headers(png, { [HEADERS.model]: scenario?.model ?? 'someone/else@0000000' }));
+    case 'wrong_seed':
+      return sendPng(res, pictureFor(request, width, height), (png) => headers(png, { [HEADERS.seed]: String(request.seed + 1) }));
+    case 'no_model': {
+      const png = pictureFor(request, width, height);
+      const { [HEADERS.model]: _omitted, ...rest } = headers(png);
+      res.writeHead(200, rest);
+      return void res.end(png);
+    }
+    case 'trickle': {
+      const png = pictureFor(request, width, height);
+      res.writeHead(200, headers(png));
+      for (const byte of png) {
+        if (res.destroyed) return;
+        res.write(Uint8Array.of(byte));
+        await sleep(scenario?.delayMs ?? 200);
+      }
+      return void res.end();
+    }
+    case 'hang':
+      return; // never answers; the socket is destroyed when the client gives up or the stub closes
+  }
+}
+
+/** A PNG whose pixels depend on the request, so different requests never share bytes. */
+export function pictureFor(request: GenerateRequest, width: number, height: number): Uint8Array {
+  const png = new PNG({ width, height });
+  const tag = hash(`${request.prompt}|${request.seed}|${request.steps}|${request.guidance}|${request.scheduler}`);
+  for (let i = 0; i < width * height; i++) {
+    png.data[i * 4] = (tag + i) & 0xff;
+    png.data[i * 4 + 1] = (tag >>> 8) & 0xff;
+    png.data[i * 4 + 2] = (tag >>> 16) & 0xff;
+    png.data[i * 4 + 3] = 0xff;
+  }
+  return new Uint8Array(PNG.sync.write(png));
+}
+
+function sendPng(res: ServerResponse, png: Uint8Array, headers: (png: Uint8Array) => Record<string, string>): void {
+  res.writeHead(200, headers(png));
+  res.end(png);
+}
+
+function sendProblem(res: ServerResponse, status: number, detail: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...extra });
+  res.end(JSON.stringify({ type: 'about:blank', title: 'stub', status, detail }));
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function hash(text: string): number {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i === -1 ? undefined : process.argv[i + 1];
+  };
+  const stub = await startGpuStub({ port: Number(arg('port') ?? 8788), model: arg('model'), token: process.env.GPU_FUNCTION_TOKEN });
+  console.log(`GPU stub listening on ${stub.url}`);
+}
