@@ -1,0 +1,55 @@
+// Turns one image of the VAE decoder's output into RGB8 pixels, the way diffusers does it:
+//   image = np.clip(image / 2 + 0.5, 0, 1)                (OnnxStableDiffusionPipeline.__call__)
+//   image = image.transpose((0, 2, 3, 1))                 (NCHW -> NHWC)
+//   images = (images * 255).round().astype("uint8")       (DiffusionPipeline.numpy_to_pil)
+// in float32 throughout (the decoder's output dtype), with numpy's round-half-to-even. Doing each
+// step in float32 and rounding the same way is what makes the pixels equal diffusers' bytes rather
+// than "within a level".
+
+/**
+ * `data` is the decoder's `sample` output, NCHW float32 `[batch, 3, height, width]`; returns image
+ * `batchIndex` as row-major RGB8 (height × width × 3). NaN maps to 0 (numpy's NaN → uint8 cast is
+ * undefined behaviour; x86 gives 0).
+ */
+export function decodedImageToRgb8(data: Float32Array, batchIndex: number, width: number, height: number): Uint8Array {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`width and height must be positive integers, got ${width}×${height}`);
+  }
+  const plane = width * height;
+  const offset = batchIndex * 3 * plane;
+  if (!Number.isInteger(batchIndex) || batchIndex < 0 || offset + 3 * plane > data.length) {
+    throw new RangeError(
+      `image ${batchIndex} of ${width}×${height} needs ${offset + 3 * plane} values, the decoder output has ${data.length}`,
+    );
+  }
+  const out = new Uint8Array(plane * 3);
+  for (let channel = 0; channel < 3; channel++) {
+    const source = offset + channel * plane;
+    for (let i = 0; i < plane; i++) out[i * 3 + channel] = unitToByte(data[source + i]!);
+  }
+  return out;
+}
+
+/**
+ * One decoder value to a byte. Every intermediate is rounded to float32 with Math.fround; float64
+ * arithmetic followed by one float32 rounding equals float32 arithmetic for + and × (the double
+ * has more than 2·24 + 2 bits, so double rounding cannot change the result).
+ */
+export function unitToByte(value: number): number {
+  let x = Math.fround(Math.fround(value / 2) + 0.5);
+  // np.clip(x, 0, 1); a NaN survives clip in numpy and is dealt with below.
+  if (x < 0) x = 0;
+  else if (x > 1) x = 1;
+  const scaled = Math.fround(x * 255);
+  if (Number.isNaN(scaled)) return 0;
+  return roundHalfToEven(scaled);
+}
+
+/** numpy's `round` (IEEE round-half-to-even); JavaScript's Math.round rounds halves up. */
+export function roundHalfToEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}

@@ -1,0 +1,70 @@
+// Post-processing of the VAE output against diffusers' numpy expressions. rgb8-reference.json was
+// made by make-rgb8-reference.py (numpy 2.4, /work/team/pyref), which runs diffusers' own lines on
+// a 2×3×10×11 float32 array full of half-level and clipping edge cases.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodedImageToRgb8, roundHalfToEven, unitToByte } from '../../../../gpu-function/pipeline/image/to-rgb8';
+
+interface Rgb8Reference {
+  shape: [number, number, number, number];
+  half_level_inputs: number;
+  input_float32: (number | 'Infinity' | '-Infinity')[];
+  rgb8: number[][];
+}
+
+const reference = JSON.parse(
+  readFileSync(new URL('./rgb8-reference.json', import.meta.url), 'utf8'),
+) as Rgb8Reference;
+const input = Float32Array.from(reference.input_float32, (v) =>
+  v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v,
+);
+
+describe('decodedImageToRgb8', () => {
+  it('gives the bytes diffusers gives, for every image of the batch', () => {
+    const [batch, channels, height, width] = reference.shape;
+    expect(channels).toBe(3);
+    expect(reference.half_level_inputs).toBeGreaterThan(100);
+    for (let b = 0; b < batch; b++) {
+      expect(Array.from(decodedImageToRgb8(input, b, width, height))).toEqual(reference.rgb8[b]);
+    }
+  });
+
+  it('transposes NCHW planes into interleaved RGB rows', () => {
+    // 2×2 image: R plane 1,1,1,1 (→255), G plane -1 (→0), B plane 0 (→127.5 → 128).
+    const data = Float32Array.from([1, 1, 1, 1, -1, -1, -1, -1, 0, 0, 0, 0]);
+    expect(Array.from(decodedImageToRgb8(data, 0, 2, 2))).toEqual([255, 0, 128, 255, 0, 128, 255, 0, 128, 255, 0, 128]);
+    // Non-square: pixel (row 0, column 2) of a 3×1 image is the third value of each plane.
+    const wide = Float32Array.from([-1, -1, 1, -1, 1, -1, 1, -1, -1]);
+    expect(Array.from(decodedImageToRgb8(wide, 0, 3, 1))).toEqual([0, 0, 255, 0, 255, 0, 255, 0, 0]);
+  });
+
+  it('rejects an image index or size the tensor does not hold', () => {
+    const data = new Float32Array(2 * 3 * 4 * 4);
+    expect(() => decodedImageToRgb8(data, 2, 4, 4)).toThrow(/needs 144 values, the decoder output has 96/);
+    expect(() => decodedImageToRgb8(data, -1, 4, 4)).toThrow(RangeError);
+    expect(() => decodedImageToRgb8(data, 0, 0, 4)).toThrow(RangeError);
+  });
+});
+
+describe('rounding to a byte', () => {
+  it('rounds halves to even as numpy does, where Math.round would round up', () => {
+    expect([0.5, 1.5, 2.5, 126.5, 127.5, 254.5].map(roundHalfToEven)).toEqual([0, 2, 2, 126, 128, 254]);
+    expect([0.49999997, 0.50000006, 253.49998, 253.50002].map(roundHalfToEven)).toEqual([0, 1, 253, 254]);
+  });
+
+  it('lands on a half level only through float32 arithmetic', () => {
+    // float32: -0.4941176176071167 / 2 + 0.5 = 0.25294119…, × 255 = 64.5 exactly → 64 (Math.round: 65).
+    // In float64 the same input gives 64.50000376…, which rounds to 65.
+    expect(unitToByte(-0.4941176176071167)).toBe(64);
+    expect(unitToByte(-0.48627448081970215)).toBe(66); // 65.5 → 66
+    expect(unitToByte(-0.4784313440322876)).toBe(66); // 66.5 → 66
+  });
+
+  it('clips below 0 and above 1 and maps NaN to 0', () => {
+    expect([-Infinity, -5, -1.0000001, -1, 1, 1.0000001, 5, Infinity].map(unitToByte)).toEqual([
+      0, 0, 0, 0, 255, 255, 255, 255,
+    ]);
+    expect(unitToByte(Number.NaN)).toBe(0);
+    expect(unitToByte(-0)).toBe(128);
+  });
+});
