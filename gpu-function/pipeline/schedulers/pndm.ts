@@ -1,0 +1,222 @@
+// PNDMScheduler: pseudo numerical methods for diffusion models (Liu et al. 2022,
+// https://arxiv.org/abs/2202.09778), ported from diffusers/schedulers/scheduling_pndm.py.
+// Stable Diffusion's configs set skip_prk_steps, which turns it into crowsonkb's PLMS sampler
+// (https://github.com/CompVis/latent-diffusion/pull/51); the Runge-Kutta warm-up runs otherwise.
+import { z } from 'zod';
+import type { NormalSource } from '../types';
+import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
+import { noiseSchedule } from './beta-schedule';
+import { assertStepCount, unknownSpacing } from './spacing';
+import { arange, linspace, roundHalfEven } from './numpy-compat';
+import type { RawSchedulerConfig, Scheduler } from './scheduler';
+
+const f32 = Math.fround;
+
+export const pndmConfigSchema = z.object({
+  ...betaScheduleFields(DDPM_BETAS),
+  skip_prk_steps: setting(z.boolean(), false),
+  set_alpha_to_one: setting(z.boolean(), false),
+  prediction_type: setting(z.string(), 'epsilon'),
+  timestep_spacing: setting(z.string(), 'leading'),
+  steps_offset: setting(z.int(), 0),
+});
+export type PNDMConfig = z.output<typeof pndmConfigSchema>;
+
+export class PNDMScheduler implements Scheduler {
+  readonly config: Readonly<PNDMConfig>;
+  readonly initNoiseSigma = 1;
+  /** "For now we only support F-PNDM, i.e. the runge-kutta method" (order 4). */
+  readonly pndmOrder = 4;
+  readonly #alphasCumprod: Float32Array;
+  readonly #finalAlphaCumprod: number;
+  #numInferenceSteps: number | null = null;
+  #prkTimesteps: number[] = [];
+  #timesteps: number[] = [];
+  // Running values: the model outputs e_θ of earlier steps, the RK sum and the sample it started from.
+  #ets: Float32Array[] = [];
+  #counter = 0;
+  #curModelOutput: Float32Array | null = null;
+  #curSample: Float32Array | null = null;
+
+  constructor(config: RawSchedulerConfig) {
+    this.config = parseSchedulerConfig('PNDMScheduler', pndmConfigSchema, config);
+    requireSetting('PNDMScheduler', 'prediction_type', this.config.prediction_type, ['epsilon', 'v_prediction']);
+    this.#alphasCumprod = noiseSchedule('PNDMScheduler', this.config).alphasCumprod;
+    this.#finalAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.#alphasCumprod[0]!;
+  }
+
+  get timesteps(): readonly number[] {
+    return this.#timesteps;
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    const { num_train_timesteps: trainSteps, timestep_spacing: spacing } = this.config;
+    assertStepCount('PNDMScheduler', numInferenceSteps, trainSteps);
+    this.#numInferenceSteps = numInferenceSteps;
+    // "linspace", "leading", "trailing": Table 2 of https://arxiv.org/abs/2305.08891.
+    let timesteps: number[];
+    if (spacing === 'linspace') {
+      timesteps = linspace(0, trainSteps - 1, numInferenceSteps).map(roundHalfEven);
+    } else if (spacing === 'leading') {
+      const stepRatio = Math.floor(trainSteps / numInferenceSteps);
+      timesteps = Array.from({ length: numInferenceSteps }, (_, i) => i * stepRatio + this.config.steps_offset);
+    } else if (spacing === 'trailing') {
+      const stepRatio = trainSteps / numInferenceSteps;
+      timesteps = arange(trainSteps, 0, -stepRatio)
+        .map(roundHalfEven)
+        .reverse()
+        .map((t) => t - 1);
+    } else {
+      throw unknownSpacing('PNDMScheduler', spacing);
+    }
+
+    let plmsTimesteps: number[];
+    if (this.config.skip_prk_steps) {
+      // PLMS: the second-to-last timestep is visited twice (the pseudo-improved Euler start).
+      this.#prkTimesteps = [];
+      plmsTimesteps = [...timesteps.slice(0, -1), ...timesteps.slice(-2, -1), ...timesteps.slice(-1)].reverse();
+    } else {
+      // RK warm-up on the last `pndmOrder` timesteps, each with a half step: t, t + δ/2, t + δ/2, t + δ.
+      const half = Math.floor(Math.floor(trainSteps / numInferenceSteps) / 2);
+      const prk = timesteps.slice(-this.pndmOrder).flatMap((t) => [t, t + half]);
+      this.#prkTimesteps = prk
+        .slice(0, -1)
+        .flatMap((t) => [t, t])
+        .slice(1, -1)
+        .reverse();
+      plmsTimesteps = timesteps.slice(0, -3).reverse();
+    }
+    this.#timesteps = [...this.#prkTimesteps, ...plmsTimesteps];
+    this.#ets = [];
+    this.#counter = 0;
+    this.#curModelOutput = null;
+    this.#curSample = null;
+  }
+
+  scaleModelInput(sample: Float32Array): Float32Array {
+    return sample;
+  }
+
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _noise?: NormalSource): Float32Array {
+    if (this.#counter < this.#prkTimesteps.length && !this.config.skip_prk_steps) {
+      return this.#stepPrk(modelOutput, timestep, sample);
+    }
+    return this.#stepPlms(modelOutput, timestep, sample);
+  }
+
+  /** Runge-Kutta step: four model evaluations per inference step (PNDM paper, eq. 13). */
+  #stepPrk(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
+    const numInferenceSteps = this.#requireTimesteps();
+    const diffToPrev = this.#counter % 2 ? 0 : Math.floor(Math.floor(this.config.num_train_timesteps / numInferenceSteps) / 2);
+    const prevTimestep = timestep - diffToPrev;
+    const rkTimestep = this.#prkTimesteps[Math.floor(this.#counter / 4) * 4]!;
+
+    let output = modelOutput;
+    const phase = this.#counter % 4;
+    if (phase === 0) {
+      this.#curModelOutput = accumulate(this.#curModelOutput, 1 / 6, modelOutput);
+      this.#ets.push(modelOutput);
+      this.#curSample = sample;
+    } else if (phase === 1 || phase === 2) {
+      this.#curModelOutput = accumulate(this.#curModelOutput, 1 / 3, modelOutput);
+    } else {
+      output = accumulate(this.#curModelOutput, 1 / 6, modelOutput);
+      this.#curModelOutput = null;
+    }
+    const curSample = this.#curSample ?? sample;
+    const prevSample = this.#getPrevSample(curSample, rkTimestep, prevTimestep, output);
+    this.#counter += 1;
+    return prevSample;
+  }
+
+  /** Linear multistep step: one model evaluation, Adams–Bashforth weights over past e_θ (eq. 12). */
+  #stepPlms(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
+    const numInferenceSteps = this.#requireTimesteps();
+    if (!this.config.skip_prk_steps && this.#ets.length < 3) {
+      throw new Error(
+        'PNDMScheduler can only be run AFTER scheduler has been run in \'prk\' mode for at least 12 iterations',
+      );
+    }
+    const ratio = Math.floor(this.config.num_train_timesteps / numInferenceSteps);
+    let prevTimestep = timestep - ratio;
+    let current = timestep;
+    if (this.#counter !== 1) {
+      this.#ets.push(modelOutput);
+    } else {
+      // The repeated timestep: step from t + δ to t again with the averaged e_θ.
+      prevTimestep = timestep;
+      current = timestep + ratio;
+    }
+
+    const ets = this.#ets;
+    const e = (back: number): Float32Array => ets[ets.length - back]!;
+    let eps: Float32Array;
+    let x = sample;
+    if (ets.length === 1 && this.#counter === 0) {
+      eps = modelOutput;
+      this.#curSample = sample;
+    } else if (ets.length === 1 && this.#counter === 1) {
+      eps = modelOutput.map((m, i) => f32(f32(m + e(1)[i]!) / 2));
+      x = this.#curSample!;
+      this.#curSample = null;
+    } else if (ets.length === 2) {
+      eps = e(1).map((e1, i) => f32(f32(f32(3 * e1) - e(2)[i]!) / 2));
+    } else if (ets.length === 3) {
+      const [e1, e2, e3] = [e(1), e(2), e(3)];
+      eps = e1.map((v, i) => f32(f32(f32(f32(23 * v) - f32(16 * e2[i]!)) + f32(5 * e3[i]!)) / 12));
+    } else {
+      const [e1, e2, e3, e4] = [e(1), e(2), e(3), e(4)];
+      const w = f32(1 / 24);
+      eps = e1.map((v, i) =>
+        f32(w * f32(f32(f32(f32(55 * v) - f32(59 * e2[i]!)) + f32(37 * e3[i]!)) - f32(9 * e4[i]!))),
+      );
+    }
+    const prevSample = this.#getPrevSample(x, current, prevTimestep, eps);
+    this.#counter += 1;
+    return prevSample;
+  }
+
+  /**
+   * PNDM paper formula (9): the transfer x_t → x_(t−δ) for a noise estimate e_θ, with x_t added to
+   * both sides. α_t is alphas_cumprod[t] (the paper's ᾱ), α_(t−δ) the previous one.
+   */
+  #getPrevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array): Float32Array {
+    const alphaProdT = this.#alphasCumprod[timestep]!;
+    const alphaProdTPrev = prevTimestep >= 0 ? this.#alphasCumprod[prevTimestep]! : this.#finalAlphaCumprod;
+    const betaProdT = f32(1 - alphaProdT);
+    const betaProdTPrev = f32(1 - alphaProdTPrev);
+
+    let eps = modelOutput;
+    if (this.config.prediction_type === 'v_prediction') {
+      // v = √α_t ε − √(1−α_t) x  ⇒  ε = √α_t v + √(1−α_t) x (Salimans & Ho 2022, section 4).
+      const sqrtAlpha = f32(Math.sqrt(alphaProdT));
+      const sqrtBeta = f32(Math.sqrt(betaProdT));
+      eps = modelOutput.map((v, i) => f32(f32(sqrtAlpha * v) + f32(sqrtBeta * sample[i]!)));
+    }
+
+    // sample_coeff = (α_(t−δ) / α_t)^(1/2)
+    const sampleCoeff = f32(Math.sqrt(f32(alphaProdTPrev / alphaProdT)));
+    // e_θ denominator: α_t √(1 − α_(t−δ)) + √((1 − α_t) α_t α_(t−δ))
+    const denom = f32(
+      f32(alphaProdT * f32(Math.sqrt(betaProdTPrev))) +
+        f32(Math.sqrt(f32(f32(alphaProdT * betaProdT) * alphaProdTPrev))),
+    );
+    // x_(t−δ) = sample_coeff x_t − (α_(t−δ) − α_t) e_θ / denom
+    const diff = f32(alphaProdTPrev - alphaProdT);
+    return sample.map((x, i) => f32(f32(sampleCoeff * x) - f32(f32(diff * eps[i]!) / denom)));
+  }
+
+  #requireTimesteps(): number {
+    if (this.#numInferenceSteps === null) {
+      throw new Error("Number of inference steps is 'None', you need to run 'set_timesteps' after creating the scheduler");
+    }
+    return this.#numInferenceSteps;
+  }
+}
+
+/** `running + weight * x` in float32, where a missing running sum is Python's integer 0. */
+function accumulate(running: Float32Array | null, weight: number, x: Float32Array): Float32Array {
+  const w = f32(weight);
+  if (running === null) return x.map((v) => f32(0 + f32(w * v)));
+  return running.map((r, i) => f32(r + f32(w * x[i]!)));
+}
