@@ -49,7 +49,5 @@ export default defineConfig({
     root: '.',
     include: ['test/edge/**/*.test.ts'],
     globalSetup: ['./test/support/gpu-stub-global-setup.ts'],
-    // One JSON line per generation is noise here; warnings and errors still show.
-    onConsoleLog: (log) => !log.startsWith('{"level":"info"'),
   },
 });
