@@ -65,14 +65,14 @@ async function attemptOnce(target: GpuTarget, body: GenerateRequest, deadline: n
 
 /** Refuses, before anything is stored, a picture that is not the one the content key names. */
 function checkAnswer(target: GpuTarget, body: GenerateRequest, headers: Headers, png: Uint8Array): void {
+  const check = checkPng(png, body.width ?? 0, body.height ?? 0);
+  if (!check.ok) throw badGpuResponse(`The GPU function's answer is not a valid picture: ${check.reason}.`);
   const model = headers.get(HEADERS.model);
   if (model !== target.expectedModel) {
     throw badGpuResponse(`The picture came from model ${model ?? '(none)'}, not ${target.expectedModel}.`);
   }
   const seed = headers.get(HEADERS.seed);
   if (seed !== null && seed !== String(body.seed)) throw badGpuResponse(`The picture has seed ${seed}, not ${body.seed}.`);
-  const check = checkPng(png, body.width ?? 0, body.height ?? 0);
-  if (!check.ok) throw badGpuResponse(`The GPU function's answer is not a valid picture: ${check.reason}.`);
 }
 
 function generateUrl(base: string): string {
