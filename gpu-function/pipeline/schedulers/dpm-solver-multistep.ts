@@ -29,7 +29,11 @@ export const dpmSolverMultistepConfigSchema = z.object({
   use_lu_lambdas: setting(z.boolean(), false),
   use_flow_sigmas: setting(z.boolean(), false),
   final_sigmas_type: setting(z.string(), 'zero'),
-  lambda_min_clipped: setting(z.number(), -Infinity),
+  // −∞ by default, which zod's z.number() (finite only) would reject.
+  lambda_min_clipped: setting(
+    z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), 'expected a number'),
+    -Infinity,
+  ),
   variance_type: z
     .string()
     .nullish()
