@@ -55,9 +55,12 @@ export function createImageQuerySchema(models: readonly ModelProfile[], fallback
       model: z.string().refine((n) => names.includes(n), `must be one of ${names.join(', ')}`).optional(),
       sig: z.string().max(256, 'is too long').optional(),
     })
-    .superRefine((q, ctx) => {
-      // The model's own limits, which narrow the contract's absolute bounds checked above.
-      const { limits } = profileFor(q.model);
+    .transform((q, ctx): ResolvedQuery => {
+      // Runs only once every field is valid on its own: then the chosen model's limits, which
+      // narrow the contract's absolute bounds checked above, and its defaults. Defaults are resolved
+      // here, before anything is hashed, so explicit defaults share a key.
+      const model = profileFor(q.model);
+      const { limits, defaults: d } = model;
       if (q.steps !== undefined && q.steps > limits.max_steps) {
         ctx.addIssue({ code: 'custom', path: ['steps'], message: `must be at most ${limits.max_steps} for this model` });
       }
@@ -70,11 +73,6 @@ export function createImageQuerySchema(models: readonly ModelProfile[], fallback
           ctx.addIssue({ code: 'custom', path: [side], message: `must be a multiple of ${limits.side_multiple}` });
         }
       }
-    })
-    .transform((q): ResolvedQuery => {
-      // Defaults are resolved here, before anything is hashed, so explicit defaults share a key.
-      const model = profileFor(q.model);
-      const d = model.defaults;
       return {
         request: {
           model,

@@ -10,16 +10,16 @@ const DECIMAL = /^-?(?:[0-9]{1,16}(?:\.[0-9]{0,16})?|\.[0-9]{1,16})$/;
 export function integerText(min: number, max: number) {
   return z
     .string()
-    .regex(INTEGER, { message: `must be a whole number from ${min} to ${max}` })
+    .regex(INTEGER, 'must be a whole number written in digits')
     .transform(Number)
-    .pipe(z.int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+    .pipe(z.int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
 /** A decimal number like `7`, `7.5` or `.5` (no exponent, no sign other than "-"), within [min, max]. */
 export function decimalText(min: number, max: number) {
   return z
     .string()
-    .regex(DECIMAL, { message: `must be a decimal number from ${min} to ${max}, like 7.5` })
+    .regex(DECIMAL, 'must be a decimal number written like 7.5')
     .transform(Number)
-    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }

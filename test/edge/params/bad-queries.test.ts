@@ -92,6 +92,20 @@ describe('bad queries', () => {
     expect(problem.errors?.map((e) => e.param).sort()).toEqual(['color', 'guidance', 'prompt', 'steps']);
   });
 
+  it.each([
+    ['steps=abc', 'must be a whole number written in digits'],
+    ['steps=151', 'must be at most 150'],
+    ['steps=51', 'must be at most 50 for this model'],
+    ['guidance=1e400', 'must be a decimal number written like 7.5'],
+    ['width=65', 'must be a multiple of 8'],
+    ['scheduler=karras', 'must be one of pndm, ddim, euler, euler_a, dpmpp_2m, lcm'],
+    ['model=sdxl', 'must be one of tiny-sd, other'],
+    ['style=vivid', 'is not a parameter of this API'],
+  ])('explains %s: %j', async (query, message) => {
+    const problem = problemSchema.parse(await (await get(`prompt=a&${query}`)).json());
+    expect(problem.errors?.map((e) => e.message)).toEqual([message]);
+  });
+
   it('answers HEAD with the same 400 status', async () => {
     expect((await get('prompt=a&steps=1.5', 'HEAD')).status).toBe(400);
   });
