@@ -75,3 +75,16 @@ function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
   for (let i = 1; i < bar.length; i++) out[i] = f32(1 - f32(bar[i]! / bar[i - 1]!));
   return out;
 }
+
+/**
+ * ᾱ at an integer training timestep; diffusers indexes `alphas_cumprod[timestep]` and raises
+ * IndexError for anything else, so a fractional or out-of-range timestep is an error here too.
+ */
+export function alphaCumprodAt(className: string, alphasCumprod: Float32Array, timestep: number): number {
+  const value = Number.isInteger(timestep) ? alphasCumprod[timestep] : undefined;
+  if (value === undefined) {
+    const last = alphasCumprod.length - 1;
+    throw new RangeError(`${className}: timestep ${timestep} is not a training timestep (0 … ${last})`);
+  }
+  return value;
+}

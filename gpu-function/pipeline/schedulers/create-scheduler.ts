@@ -46,7 +46,9 @@ export function createScheduler(name: SchedulerName | undefined, config: RawSche
     case 'lcm':
       return new LCMScheduler(pipelineConfig);
     default:
-      throw new RangeError(`Unknown scheduler name ${JSON.stringify(resolved)}; expected one of ${SCHEDULER_NAMES.join(', ')}`);
+      throw new RangeError(
+        `Unknown scheduler name ${JSON.stringify(resolved)}; expected one of ${SCHEDULER_NAMES.join(', ')}`,
+      );
   }
 }
 

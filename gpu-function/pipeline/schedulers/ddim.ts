@@ -3,7 +3,7 @@
 // eta = 0, the deterministic sampler the ONNX pipeline runs by default (its `eta` argument).
 import { z } from 'zod';
 import type { NormalSource } from '../types';
-import { noiseSchedule } from './beta-schedule';
+import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
 import { linspace, arange, roundHalfEven } from './numpy-compat';
 import type { RawSchedulerConfig, Scheduler } from './scheduler';
@@ -88,8 +88,9 @@ export class DDIMScheduler implements Scheduler {
     const prevTimestep = timestep - Math.floor(this.config.num_train_timesteps / this.#numInferenceSteps);
 
     // 2. compute alphas, betas
-    const alphaProdT = this.#alphasCumprod[timestep]!;
-    const alphaProdTPrev = prevTimestep >= 0 ? this.#alphasCumprod[prevTimestep]! : this.#finalAlphaCumprod;
+    const alphaProdT = alphaCumprodAt('DDIMScheduler', this.#alphasCumprod, timestep);
+    const alphaProdTPrev =
+      prevTimestep >= 0 ? alphaCumprodAt('DDIMScheduler', this.#alphasCumprod, prevTimestep) : this.#finalAlphaCumprod;
     const betaProdT = f32(1 - alphaProdT);
     const sqrtAlphaT = f32(Math.sqrt(alphaProdT));
     const sqrtBetaT = f32(Math.sqrt(betaProdT));

@@ -73,10 +73,19 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     requireSetting(name, 'prediction_type', c.prediction_type, ['epsilon', 'sample', 'v_prediction']);
     requireSetting(name, 'final_sigmas_type', c.final_sigmas_type, ['zero', 'sigma_min']);
     requireSetting(name, 'variance_type', c.variance_type, [null]);
-    for (const key of ['thresholding', 'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas', 'use_lu_lambdas', 'use_flow_sigmas'] as const) {
+    const unsupported = [
+      'thresholding',
+      'use_karras_sigmas',
+      'use_exponential_sigmas',
+      'use_beta_sigmas',
+      'use_lu_lambdas',
+      'use_flow_sigmas',
+    ] as const;
+    for (const key of unsupported) {
       requireSetting(name, key, c[key], [false]);
     }
-    this.#alphasCumprod = zeroSnrSafe(noiseSchedule(name, c, c.rescale_betas_zero_snr).alphasCumprod, c.rescale_betas_zero_snr);
+    const { alphasCumprod } = noiseSchedule(name, c, c.rescale_betas_zero_snr);
+    this.#alphasCumprod = zeroSnrSafe(alphasCumprod, c.rescale_betas_zero_snr);
     this.#trainingSigmas = trainingSigmas(this.#alphasCumprod);
   }
 

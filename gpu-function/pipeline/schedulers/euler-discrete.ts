@@ -47,7 +47,8 @@ export class EulerDiscreteScheduler implements Scheduler {
     requireSetting(name, 'use_beta_sigmas', c.use_beta_sigmas, [false]);
     requireSetting(name, 'timestep_type', c.timestep_type, ['discrete']);
     requireSetting(name, 'final_sigmas_type', c.final_sigmas_type, ['zero', 'sigma_min']);
-    this.#alphasCumprod = zeroSnrSafe(noiseSchedule(name, c, c.rescale_betas_zero_snr).alphasCumprod, c.rescale_betas_zero_snr);
+    const { alphasCumprod } = noiseSchedule(name, c, c.rescale_betas_zero_snr);
+    this.#alphasCumprod = zeroSnrSafe(alphasCumprod, c.rescale_betas_zero_snr);
     this.#trainingSigmas = trainingSigmas(this.#alphasCumprod);
     // Before set_timesteps: every training σ, descending, then 0.
     this.#sigmas = Float32Array.from([...this.#trainingSigmas].reverse().concat(0));

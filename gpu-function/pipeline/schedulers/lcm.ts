@@ -7,7 +7,7 @@
 // one randn(len(sample)) per step except the last. One-step sampling draws nothing.
 import { z } from 'zod';
 import type { NormalSource } from '../types';
-import { noiseSchedule } from './beta-schedule';
+import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, parseSchedulerConfig, requireSetting, setting } from './config';
 import { linspace } from './numpy-compat';
 import type { RawSchedulerConfig, Scheduler } from './scheduler';
@@ -59,7 +59,9 @@ export class LCMScheduler implements Scheduler {
     const { num_train_timesteps: trainSteps, original_inference_steps: originalSteps } = this.config;
     assertStepCount('LCMScheduler', numInferenceSteps, trainSteps);
     if (originalSteps > trainSteps) {
-      throw new RangeError(`LCMScheduler: original_inference_steps (${originalSteps}) cannot be larger than num_train_timesteps (${trainSteps})`);
+      throw new RangeError(
+        `LCMScheduler: original_inference_steps (${originalSteps}) cannot be larger than num_train_timesteps (${trainSteps})`,
+      );
     }
     if (numInferenceSteps > originalSteps) {
       throw new RangeError(
@@ -90,8 +92,9 @@ export class LCMScheduler implements Scheduler {
     const prevTimestep = index + 1 < this.#timesteps.length ? this.#timesteps[index + 1]! : timestep;
 
     // 2. compute alphas, betas
-    const alphaProdT = this.#alphasCumprod[timestep]!;
-    const alphaProdTPrev = prevTimestep >= 0 ? this.#alphasCumprod[prevTimestep]! : this.#finalAlphaCumprod;
+    const alphaProdT = alphaCumprodAt('LCMScheduler', this.#alphasCumprod, timestep);
+    const alphaProdTPrev =
+      prevTimestep >= 0 ? alphaCumprodAt('LCMScheduler', this.#alphasCumprod, prevTimestep) : this.#finalAlphaCumprod;
     const sqrtAlphaT = f32(Math.sqrt(alphaProdT));
     const sqrtBetaT = f32(Math.sqrt(f32(1 - alphaProdT)));
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { NormalSource } from '../types';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
-import { noiseSchedule } from './beta-schedule';
+import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { assertStepCount, unknownSpacing } from './spacing';
 import { arange, linspace, roundHalfEven } from './numpy-compat';
 import type { RawSchedulerConfig, Scheduler } from './scheduler';
@@ -107,7 +107,8 @@ export class PNDMScheduler implements Scheduler {
   /** Runge-Kutta step: four model evaluations per inference step (PNDM paper, eq. 13). */
   #stepPrk(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     const numInferenceSteps = this.#requireTimesteps();
-    const diffToPrev = this.#counter % 2 ? 0 : Math.floor(Math.floor(this.config.num_train_timesteps / numInferenceSteps) / 2);
+    const halfStep = Math.floor(Math.floor(this.config.num_train_timesteps / numInferenceSteps) / 2);
+    const diffToPrev = this.#counter % 2 ? 0 : halfStep;
     const prevTimestep = timestep - diffToPrev;
     const rkTimestep = this.#prkTimesteps[Math.floor(this.#counter / 4) * 4]!;
 
@@ -181,8 +182,9 @@ export class PNDMScheduler implements Scheduler {
    * both sides. α_t is alphas_cumprod[t] (the paper's ᾱ), α_(t−δ) the previous one.
    */
   #getPrevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array): Float32Array {
-    const alphaProdT = this.#alphasCumprod[timestep]!;
-    const alphaProdTPrev = prevTimestep >= 0 ? this.#alphasCumprod[prevTimestep]! : this.#finalAlphaCumprod;
+    const alphaProdT = alphaCumprodAt('PNDMScheduler', this.#alphasCumprod, timestep);
+    const alphaProdTPrev =
+      prevTimestep >= 0 ? alphaCumprodAt('PNDMScheduler', this.#alphasCumprod, prevTimestep) : this.#finalAlphaCumprod;
     const betaProdT = f32(1 - alphaProdT);
     const betaProdTPrev = f32(1 - alphaProdTPrev);
 

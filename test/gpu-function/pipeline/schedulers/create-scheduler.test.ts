@@ -169,10 +169,25 @@ describe('settings this port does not implement are refused, not ignored', () =>
   });
 });
 
-describe('before setTimesteps', () => {
+describe('misuse is an error, not NaN latents', () => {
   it.each(['pndm', 'ddim', 'dpmpp_2m', 'lcm'] as const)('%s.step throws like diffusers', (name) => {
     const scheduler = createScheduler(name, sdSchedulerConfig);
     const sample = new Float32Array(4);
     expect(() => scheduler.step(sample, 1, sample, { randn: (n) => new Float32Array(n) })).toThrow(/set_timesteps/);
+  });
+
+  it.each(['pndm', 'ddim', 'lcm'] as const)('%s.step with a timestep that is not a training timestep', (name) => {
+    const scheduler = createScheduler(name, sdSchedulerConfig);
+    scheduler.setTimesteps(4);
+    const sample = new Float32Array(4);
+    const noise = { randn: (n: number) => new Float32Array(n) };
+    expect(() => scheduler.step(sample, 1000, sample, noise)).toThrow(/not a training timestep|not in the schedule/);
+    expect(() => scheduler.step(sample, 500.5, sample, noise)).toThrow(/not a training timestep|not in the schedule/);
+  });
+
+  it.each(['euler', 'euler_a'] as const)('%s with a timestep outside its schedule', (name) => {
+    const scheduler = createScheduler(name, sdSchedulerConfig);
+    scheduler.setTimesteps(4);
+    expect(() => scheduler.scaleModelInput(new Float32Array(4), 500)).toThrow(/not in the schedule/);
   });
 });
