@@ -166,7 +166,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return prevSample;
   }
 
-  /** DPM-Solver++ works with the data prediction x_θ (the paper's eq. 8): convert ε or v to x_0. */
+  /** DPM-Solver++ solves the ODE in the data prediction x_θ: convert ε or v to x_0. */
   #convertModelOutput(modelOutput: Float32Array, sample: Float32Array, index: number): Float32Array {
     const prediction = this.config.prediction_type;
     if (prediction === 'sample') return modelOutput;
@@ -179,7 +179,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return sample.map((x, i) => f32(f32(alpha * x) - f32(sigma * modelOutput[i]!)));
   }
 
-  /** DPM-Solver++(1), i.e. DDIM (paper eq. 5 with k = 1): x_t = (σ_t/σ_s) x_s − α_t (e^(−h) − 1) x_θ. */
+  /** First-order DPM-Solver++ (the same step as DDIM): x_t = (σ_t/σ_s) x_s − α_t (e^(−h) − 1) x_θ, h = λ_t − λ_s. */
   #firstOrderUpdate(x0: Float32Array, sample: Float32Array, index: number): Float32Array {
     const t = noiseLevel(this.#sigmas[index + 1]!);
     const s = noiseLevel(this.#sigmas[index]!);

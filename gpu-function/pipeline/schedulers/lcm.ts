@@ -1,5 +1,6 @@
 // LCMScheduler: multistep sampling of latent consistency models (Luo et al. 2023,
-// https://arxiv.org/abs/2310.04378, Algorithm 3), ported from diffusers/schedulers/scheduling_lcm.py.
+// https://arxiv.org/abs/2310.04378; the multistep consistency sampling of Song et al. 2023,
+// https://arxiv.org/abs/2303.01469, Algorithm 1), ported from diffusers/schedulers/scheduling_lcm.py.
 //
 // Noise: between steps the consistency sample is re-noised with z ~ N(0, I). diffusers draws z
 // with randn_tensor(generator=...), and the ONNX pipeline passes no generator (torch's global RNG);
@@ -16,7 +17,7 @@ import { assertStepCount } from './spacing';
 
 const f32 = Math.fround;
 
-/** σ_data of the consistency-model boundary conditions (Song et al. 2023, appendix C). */
+/** σ_data of the consistency-model boundary conditions c_skip, c_out (diffusers' default 0.5). */
 const SIGMA_DATA = 0.5;
 
 export const lcmConfigSchema = z.object({

@@ -2,6 +2,7 @@
 // https://arxiv.org/abs/2202.09778), ported from diffusers/schedulers/scheduling_pndm.py.
 // Stable Diffusion's configs set skip_prk_steps, which turns it into crowsonkb's PLMS sampler
 // (https://github.com/CompVis/latent-diffusion/pull/51); the Runge-Kutta warm-up runs otherwise.
+// The paper's formulas (9), (12), (13) and Algorithm 2 are the ones diffusers points to.
 import { z } from 'zod';
 import type { NormalSource } from '../types';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
@@ -104,7 +105,7 @@ export class PNDMScheduler implements Scheduler {
     return this.#stepPlms(modelOutput, timestep, sample);
   }
 
-  /** Runge-Kutta step: four model evaluations per inference step (PNDM paper, eq. 13). */
+  /** Pseudo Runge-Kutta step (F-PRK): four model evaluations per inference step, weights 1/6, 1/3, 1/3, 1/6. */
   #stepPrk(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     const numInferenceSteps = this.#requireTimesteps();
     const halfStep = Math.floor(Math.floor(this.config.num_train_timesteps / numInferenceSteps) / 2);
@@ -130,7 +131,7 @@ export class PNDMScheduler implements Scheduler {
     return prevSample;
   }
 
-  /** Linear multistep step: one model evaluation, Adams–Bashforth weights over past e_θ (eq. 12). */
+  /** Pseudo linear multistep step (F-PLMS): one model evaluation, Adams–Bashforth weights over past e_θ. */
   #stepPlms(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     const numInferenceSteps = this.#requireTimesteps();
     if (!this.config.skip_prk_steps && this.#ets.length < 3) {
