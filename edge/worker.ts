@@ -2,7 +2,10 @@
 // (R2, Cache API, Durable Objects) and exports the Durable Object classes wrangler.toml binds.
 import type { Hono } from 'hono';
 import { createApp } from './app';
-import { parseConfig } from './config/config';
+import { ConfigError, parseConfig } from './config/config';
+import { problemResponse } from './errors/problem-response';
+import { internalError } from './errors/problems';
+import { log } from './log';
 import { workersDeps } from './worker-deps';
 
 export { GenerationCoordinator } from './generation/durable-image-generator';
@@ -18,6 +21,13 @@ function appFor(env: Env): Hono {
 
 export default {
   fetch(request, env, ctx) {
-    return appFor(env).fetch(request, env, ctx);
+    try {
+      return appFor(env).fetch(request, env, ctx);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // The operator's mistake, not the client's: say so in the log (names only, no values).
+      log('error', 'invalid_configuration', { message: error.message });
+      return problemResponse({ ...internalError().problem, detail: 'The service is misconfigured.' });
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -2,7 +2,7 @@
 // the same bytes and headers that let browsers and CDNs keep the picture for good.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { edgeApp, imagesPath } from './support/edge-app';
+import { edgeApp, imagesPath, ORIGIN } from './support/edge-app';
 import { gpuCalls, uniquePrompt } from './support/gpu-stub';
 
 const app = edgeApp();
@@ -55,5 +55,33 @@ describe('GET /v1/images', () => {
       height: '64',
       guidance: '7.5',
     });
+  });
+
+  it('serves from R2 when the Cache API has forgotten the picture, and warms the cache again', async () => {
+    const prompt = uniquePrompt('an evicted lighthouse');
+    const first = await app.request(imagesPath({ prompt }));
+    const bytes = new Uint8Array(await first.arrayBuffer());
+    const contentUrl = `${ORIGIN}${first.headers.get('Content-Location')}`;
+    expect(await caches.default.delete(contentUrl)).toBe(true);
+
+    const fromStore = await app.request(imagesPath({ prompt }));
+    expect(fromStore.headers.get('Cache-Status')).toBe('dreamurl; hit; detail=store');
+    expect(fromStore.headers.get('X-Seed')).toBe(first.headers.get('X-Seed'));
+    expect(new Uint8Array(await fromStore.arrayBuffer())).toEqual(bytes);
+
+    const warmed = await app.request(imagesPath({ prompt }));
+    expect(warmed.headers.get('Cache-Status')).toBe('dreamurl; hit; detail=cache');
+    expect(new Uint8Array(await warmed.arrayBuffer())).toEqual(bytes);
+    expect(await gpuCalls(prompt)).toHaveLength(1);
+  });
+
+  it('keeps the scalar request fields as metadata when the prompts do not fit R2’s 2 KiB', async () => {
+    const prompt = uniquePrompt('é'.repeat(900));
+    const res = await app.request(imagesPath({ prompt, negative_prompt: 'ü'.repeat(1000) }));
+    expect(res.status).toBe(200);
+    const key = (res.headers.get('ETag') ?? '').slice(1, -1);
+    const head = await env.IMAGES.head(`images/${key}.png`);
+    expect(head?.customMetadata).toMatchObject({ seed: res.headers.get('X-Seed'), steps: '4', model: 'tiny-sd' });
+    expect(head?.customMetadata?.prompt).toBeUndefined();
   });
 });
