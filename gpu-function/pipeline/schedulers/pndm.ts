@@ -144,6 +144,8 @@ export class PNDMScheduler implements Scheduler {
     let current = timestep;
     if (this.#counter !== 1) {
       this.#ets.push(modelOutput);
+      // diffusers keeps every e_θ; only the last four are ever read, so drop older ones.
+      if (this.#ets.length > 4) this.#ets.shift();
     } else {
       // The repeated timestep: step from t + δ to t again with the averaged e_θ.
       prevTimestep = timestep;
