@@ -2,7 +2,8 @@
 // against pngjs and fast-png, on a 512×512 picture built to look like a Stable Diffusion output
 // (smooth colour fields, soft edges, fine texture and a little sensor-like noise).
 // Run: npx tsx bench/png-encode.ts [iterations]. Prints a markdown table; times are medians,
-// and every ratio is against the first row (the default encoder) measured in the same run.
+// and every ratio is against the first row (the default encoder) measured in the same run,
+// candidates taking turns within each iteration.
 import { performance } from 'node:perf_hooks';
 import { constants } from 'node:zlib';
 import { encode as fastPngEncode } from 'fast-png';
@@ -46,16 +47,25 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function measure(encode: () => Uint8Array): { ms: number; bytes: number } {
-  let bytes = 0;
-  for (let i = 0; i < 3; i++) bytes = encode().length; // warm-up (JIT, zlib tables)
-  const times: number[] = [];
+/**
+ * Round-robin timing: every iteration runs each candidate once, so a load spike on a shared
+ * machine lands on all of them alike instead of on whichever was being measured.
+ */
+function measureAll(candidates: { name: string; run: () => Uint8Array }[]): { name: string; ms: number; bytes: number }[] {
+  const bytes = candidates.map((c) => {
+    let size = 0;
+    for (let i = 0; i < 3; i++) size = c.run().length; // warm-up (JIT, zlib tables)
+    return size;
+  });
+  const times = candidates.map(() => [] as number[]);
   for (let i = 0; i < iterations; i++) {
-    const start = performance.now();
-    encode();
-    times.push(performance.now() - start);
+    candidates.forEach((c, j) => {
+      const start = performance.now();
+      c.run();
+      times[j]!.push(performance.now() - start);
+    });
   }
-  return { ms: median(times), bytes };
+  return candidates.map((c, j) => ({ name: c.name, ms: median(times[j]!), bytes: bytes[j]! }));
 }
 
 const rgb = sdLikeImage(WIDTH, HEIGHT);
@@ -105,7 +115,7 @@ candidates.push({
   run: () => fastPngEncode({ width: WIDTH, height: HEIGHT, data: rgb, channels: 3, depth: 8 }),
 });
 
-const results = candidates.map((c) => ({ name: c.name, ...measure(c.run) }));
+const results = measureAll(candidates);
 const base = results[0]!;
 console.log(`PNG encoding of a ${WIDTH}×${HEIGHT} SD-like RGB8 image, median of ${iterations} runs, Node ${process.version}`);
 console.log(`baseline: ${base.name} = ${base.ms.toFixed(2)} ms, ${base.bytes} bytes\n`);

@@ -4,11 +4,12 @@
 //
 // Defaults chosen by measuring with bench/png-encode.ts on 512×512 SD-like pictures (smooth colour
 // plus texture and noise; docs/pipeline-parts.md has the table): the Average filter with zlib's
-// Z_RLE strategy was about twice as fast as default-strategy deflate at any level, and 8–15%
+// Z_RLE strategy was about twice as fast as default-strategy deflate at any level, and 7–11%
 // smaller. On a diffusion model's output, filtered residuals are small and noisy, so LZ77 string
 // matching finds almost nothing and costs time; run-length + Huffman coding keeps what matters
-// (pngjs defaults to Z_RLE for the same reason). Average compressed best of the fixed filters,
-// 2–5% better than Sub/Up/Paeth; per-row adaptive filtering gained ~1–3% more for 3× the time.
+// (pngjs defaults to Z_RLE for the same reason), and unlike Huffman-only coding it still packs
+// flat areas. Average compressed best of the fixed filters, 3–6% better than Sub/Up/Paeth;
+// per-row adaptive filtering gained ~1% more for 4× the time.
 import { constants, crc32, deflateSync } from 'node:zlib';
 import { filterScanlines, type PngFilter } from './png-filters';
 

@@ -37,12 +37,22 @@ const mergeEntry = z.union([
   }),
   z.tuple([z.string(), z.string()]),
 ]);
+// The vocabulary (49,408 entries) is checked by hand after parsing: a zod record costs more time
+// than reading the file.
+const vocabRecord = z.custom<Record<string, number>>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value as Record<string, unknown>).every((id) => Number.isInteger(id)),
+  'expected an object of token → integer id',
+);
 const tokenizerJson = z
   .object({
     model: z
       .object({
         type: z.literal('BPE'),
-        vocab: z.record(z.string(), z.number().int()),
+        vocab: vocabRecord,
         merges: z.array(mergeEntry),
         end_of_word_suffix: z.string().nullish(),
       })
@@ -50,7 +60,7 @@ const tokenizerJson = z
     added_tokens: z.array(z.object({ id: z.number().int(), content: z.string() }).loose()).nullish(),
   })
   .loose();
-const vocabJson = z.record(z.string(), z.number().int());
+const vocabJson = vocabRecord;
 
 /** CLIP's defaults (transformers' CLIPTokenizer): pad with the end token. */
 const DEFAULT_MAX_LENGTH = 77;
@@ -100,13 +110,14 @@ export async function readTokenizerFolder(dir: string): Promise<ClipTokenizerFil
 export function parseMergesTxt(text: string, source: string): (readonly [string, string])[] {
   const merges: (readonly [string, string])[] = [];
   const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const line = raw.replace(/\r$/u, '');
-    if (line === '' || (i === 0 && line.startsWith('#version'))) return;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line === '' || (i === 0 && line.startsWith('#version'))) continue;
     const pair = splitMerge(line);
     if (pair === null) throw new Error(`${source}:${i + 1}: expected "left right", got "${line}"`);
     merges.push(pair);
-  });
+  }
   return merges;
 }
 
