@@ -78,7 +78,12 @@ export function gpuUnavailable(detail: string, retryAfterSeconds: number, cause?
 
 /** 502: the GPU function answered, but with an error or with something we refuse to store. */
 export function badGpuResponse(detail: string): ProblemError {
-  return new ProblemError({ type: problemType('bad-gpu-response'), title: 'Bad answer from the GPU function', status: 502, detail });
+  return new ProblemError({
+    type: problemType('bad-gpu-response'),
+    title: 'Bad answer from the GPU function',
+    status: 502,
+    detail,
+  });
 }
 
 /** 504: the GPU function took longer than the configured timeout. */

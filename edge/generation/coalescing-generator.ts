@@ -13,11 +13,6 @@ export class CoalescingGenerator implements ImageGenerator {
     this.#store = store;
   }
 
-  /** Generations currently running (one per key). */
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   generate(job: GenerationJob): Promise<GeneratedImage> {
     const running = this.#inFlight.get(job.key);
     if (running !== undefined) return running;

@@ -10,7 +10,9 @@ import { CoalescingGenerator } from './coalescing-generator';
 import type { GeneratedImage, GenerationJob, ImageGenerator } from './image-generator';
 
 /** RPC result: class instances do not survive RPC, so a problem travels as plain data. */
-export type GenerationOutcome = { readonly ok: true; readonly image: GeneratedImage } | { readonly ok: false; readonly problem: ProblemInit };
+export type GenerationOutcome =
+  | { readonly ok: true; readonly image: GeneratedImage }
+  | { readonly ok: false; readonly problem: ProblemInit };
 
 export class GenerationCoordinator extends DurableObject<Env> {
   readonly #generator = new CoalescingGenerator(new R2ImageStore(this.env.IMAGES));

@@ -14,7 +14,12 @@ export async function generateAndStore(job: GenerationJob, store: ImageStore): P
   try {
     const image = await generateOnGpu(job.gpu, job.request);
     await store.put(job.key, image.png, job.metadata);
-    log('info', 'generated', { key: job.key, ms: Date.now() - started, bytes: image.png.byteLength, gpu_timing: image.serverTiming });
+    log('info', 'generated', {
+      key: job.key,
+      ms: Date.now() - started,
+      bytes: image.png.byteLength,
+      gpu_timing: image.serverTiming,
+    });
     return { png: image.png, alreadyStored: false };
   } catch (error) {
     log('warn', 'generation_failed', { key: job.key, ms: Date.now() - started, error: String(error) });

@@ -1,6 +1,6 @@
 // The client of the GPU function's `POST /v1/generate`. It turns every way that call can go wrong
 // into the right problem for our client, and never lets a doubtful picture through:
-//   unreachable → 503 + Retry-After; 503 + Retry-After → bounded retries, then 503;
+//   unreachable → 503 + Retry-After; 503 (or 429) + Retry-After → bounded retries, then 503;
 //   other status → 502; not a complete PNG of the requested size, or another model → 502;
 //   no complete answer within the time budget → 504.
 import { type GenerateRequest, HEADERS } from '../../gpu-function/contract';
@@ -47,7 +47,8 @@ async function attemptOnce(target: GpuTarget, body: GenerateRequest, deadline: n
       if (controller.signal.aborted) throw gpuTimeout(target.timeoutMs, GPU_RETRY_AFTER_SECONDS);
       throw gpuUnavailable('The GPU function could not be reached.', GPU_RETRY_AFTER_SECONDS, error);
     }
-    if (response.status === 503) {
+    if (response.status === 503 || response.status === 429) {
+      // Busy or loading (the contract's 503; some GPU platforms' gateways say 429).
       await response.body?.cancel();
       return { kind: 'busy', retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After'), Date.now()) ?? 1 };
     }

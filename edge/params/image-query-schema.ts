@@ -2,20 +2,26 @@
 // then the chosen model profile's limits, then its defaults. Built once per configuration because
 // `model` names and limits come from MODELS.
 import { z } from 'zod';
-import { MAX_GUIDANCE, MAX_IMAGE_SIDE, MAX_PROMPT_LENGTH, MAX_SEED, MAX_STEPS, SCHEDULER_NAMES } from '../../gpu-function/contract';
+import {
+  MAX_GUIDANCE,
+  MAX_IMAGE_SIDE,
+  MAX_PROMPT_LENGTH,
+  MAX_SEED,
+  MAX_STEPS,
+  SCHEDULER_NAMES,
+} from '../../gpu-function/contract';
 import type { ModelProfile } from '../config/model-profiles';
 import type { SeedChoice, UnseededImageRequest } from './image-request';
 import { decimalText, integerText } from './number-text';
 import { hasControlCharacter, normalizePromptText } from './prompt-text';
 
-export const IMAGE_QUERY_PARAMS = [
-  'prompt', 'negative_prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'model', 'sig',
-] as const;
-
 function promptText(minLength: number) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
-    .refine((s) => !hasControlCharacter(s), { error: 'must not contain control characters (NUL, tab, CR, LF, …)', abort: true })
+    .refine((s) => !hasControlCharacter(s), {
+      error: 'must not contain control characters (NUL, tab, CR, LF, …)',
+      abort: true,
+    })
     .transform(normalizePromptText)
     .pipe(
       z
@@ -68,7 +74,8 @@ export function createImageQuerySchema(models: readonly ModelProfile[], fallback
         const value = q[side];
         if (value === undefined) continue;
         if (value < limits.min_side || value > limits.max_side) {
-          ctx.addIssue({ code: 'custom', path: [side], message: `must be from ${limits.min_side} to ${limits.max_side} for this model` });
+          const message = `must be from ${limits.min_side} to ${limits.max_side} for this model`;
+          ctx.addIssue({ code: 'custom', path: [side], message });
         } else if (value % limits.side_multiple !== 0) {
           ctx.addIssue({ code: 'custom', path: [side], message: `must be a multiple of ${limits.side_multiple}` });
         }
@@ -89,5 +96,3 @@ export function createImageQuerySchema(models: readonly ModelProfile[], fallback
       };
     });
 }
-
-export type ImageQuerySchema = ReturnType<typeof createImageQuerySchema>;

@@ -1,5 +1,12 @@
 // ImageStore on Cloudflare R2 (the Worker's IMAGES binding).
-import { type ImageMetadata, type ImageStore, IMMUTABLE_CACHE_CONTROL, imageObjectKey, type StoredImage, type StoredImageInfo } from './image-store';
+import {
+  type ImageMetadata,
+  type ImageStore,
+  IMMUTABLE_CACHE_CONTROL,
+  imageObjectKey,
+  type StoredImage,
+  type StoredImageInfo,
+} from './image-store';
 
 export class R2ImageStore implements ImageStore {
   readonly #bucket: R2Bucket;

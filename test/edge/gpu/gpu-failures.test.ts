@@ -50,6 +50,13 @@ const cases: Case[] = [
     calls: 3,
   },
   {
+    label: 'a 429 from the GPU platform, treated as busy',
+    scenario: { mode: 'status', status: 429, retryAfter: 60 },
+    status: 503,
+    retryAfter: '60',
+    calls: 1,
+  },
+  {
     label: 'a 503 whose Retry-After is too long to wait for',
     scenario: { mode: 'status', status: 503, retryAfter: 120 },
     status: 503,
