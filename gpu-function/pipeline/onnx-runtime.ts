@@ -196,11 +196,15 @@ function fromOrt(path: string, name: string, value: unknown): HostTensor {
  * A tensor of the given dtype from float32 data or JS numbers. Integer dtypes truncate toward zero, as
  * diffusers' `np.array([t], dtype=timestep_dtype)` does with a fractional timestep.
  */
-export function makeTensor(
-  type: HostTensorType,
+export function makeTensor<T extends HostTensorType>(
+  type: T,
   values: Float32Array | ArrayLike<number>,
   dims: readonly number[],
-): HostTensor {
+): Extract<HostTensor, { type: T }> {
+  return buildTensor(type, values, dims) as Extract<HostTensor, { type: T }>;
+}
+
+function buildTensor(type: HostTensorType, values: Float32Array | ArrayLike<number>, dims: readonly number[]): HostTensor {
   const count = dims.reduce((product, dim) => product * dim, 1);
   if (!dims.every((dim) => Number.isInteger(dim) && dim >= 0) || count !== values.length) {
     throw new RangeError(`dims [${dims.join(', ')}] do not hold ${values.length} values`);
