@@ -25,7 +25,7 @@ import {
 } from './hub-cache';
 import { DEFAULT_HUB_URL } from './hub-settings';
 import { transferBlob, type HubFile } from './hub-transfer';
-import { formatBytes, type DownloadProgress } from './download-progress';
+import { formatBytes, progressPrinter, type DownloadProgress } from './download-progress';
 import { isPipelineFile, REQUIRED_FILES } from './pipeline-files';
 
 export interface HubDownloadOptions {
@@ -36,6 +36,7 @@ export interface HubDownloadOptions {
   readonly offline: boolean;
   /** @default https://huggingface.co */
   readonly hubUrl?: string | undefined;
+  /** Called as bytes arrive. @default progressPrinter(log): a line per file and per 5% */
   readonly onProgress?: ((progress: DownloadProgress) => void) | undefined;
   readonly log: (line: string) => void;
   /** Attempts per file, each resuming where the last stopped. @default 3 */
@@ -112,11 +113,12 @@ export async function fetchHubSnapshot(repo: string, revision: string, options: 
     `model: ${repo}@${revision} is commit ${commit}; fetching ${files.length} of ${wanted.length} pipeline files ` +
       `(${formatBytes(totalBytes)}) into ${cache.folder}`,
   );
+  const onProgress = options.onProgress ?? progressPrinter(options.log);
   let doneBytes = 0;
   let downloadedBytes = 0;
   for (const [index, file] of files.entries()) {
     const report = (fileBytes: number) =>
-      options.onProgress?.({
+      onProgress({
         file: file.path,
         fileBytes,
         fileSize: file.size,
