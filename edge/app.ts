@@ -2,6 +2,7 @@
 // in `deps` (see app-deps.ts). edge/worker.ts serves it on Workers; the Node port serves the same app.
 import { Hono } from 'hono';
 import type { AppDeps } from './app-deps';
+import { mountDemoPage } from './demo/demo-routes';
 import { onError } from './errors/on-error';
 import { problemResponse } from './errors/problem-response';
 import { methodNotAllowed, notFound } from './errors/problems';
@@ -15,7 +16,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use(requestTargetLimit());
 
-  // GET / — the demo page (its own issue) mounts here, e.g. `app.route('/', demoPage(deps))`.
+  mountDemoPage(app); // GET /, /demo.js, /demo.css
 
   app.get('/v1/images', imagesRoute(deps)); // HEAD is routed to GET handlers by Hono
   app.get(IMAGE_BY_KEY_PATH, imageByKeyRoute(deps));
