@@ -20,8 +20,8 @@ describe('the Worker', () => {
     expect(await gpuCalls(prompt)).toHaveLength(1);
   });
 
-  it('leaves GET / to the demo page (not built here): a 404 problem for now', async () => {
-    const res = await exports.default.fetch('http://edge.test/');
+  it('answers an unknown path with a 404 problem', async () => {
+    const res = await exports.default.fetch('http://edge.test/no/such/page');
     expect(res.status).toBe(404);
     expect(res.headers.get('Content-Type')).toBe('application/problem+json');
   });
