@@ -1,0 +1,60 @@
+// The GPU function's HTTP API as a Hono app (DESIGN.md, "gpu-function HTTP"): the work routes under
+// /v1 behind the bearer token, the probes open, every error one RFC 9457 problem via onError.
+import { Hono } from 'hono';
+import type { AppEnv } from './app-env';
+import { bearerAuth } from './bearer-auth';
+import { errorMessage, type Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+import { ProblemError, problemResponse } from './problem';
+import { internalError, methodNotAllowed, notFound } from './problems';
+import { requestLog } from './request-log';
+import { generateHandler } from './routes/generate';
+import { healthzHandler, metricsHandler, pingHandler } from './routes/health';
+import { modelInfoHandler } from './routes/model-info';
+import { tokenizeHandler } from './routes/tokenize';
+import type { ServiceState } from './service-state';
+
+export interface AppDeps {
+  readonly state: ServiceState;
+  readonly metrics: ServiceMetrics;
+  readonly log: Logger;
+  /** GPU_FUNCTION_TOKEN; undefined leaves /v1 open. */
+  readonly token: string | undefined;
+  /** REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs: number;
+}
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestLog(deps.log, deps.metrics));
+  app.use('/v1/*', bearerAuth(deps.token));
+
+  app.post('/v1/generate', generateHandler(deps));
+  app.post('/v1/tokenize', tokenizeHandler(deps.state));
+  app.get('/v1/model', modelInfoHandler(deps.state));
+  app.get('/ping', pingHandler(deps.state));
+  app.get('/healthz', healthzHandler(deps.state));
+  app.get('/metrics', metricsHandler(deps.metrics));
+
+  // Known paths with the wrong method: 405 with Allow (RFC 9110 §15.5.6), not a 404.
+  for (const [path, allow] of [
+    ['/v1/generate', 'POST'],
+    ['/v1/tokenize', 'POST'],
+    ['/v1/model', 'GET, HEAD'],
+    ['/ping', 'GET, HEAD'],
+    ['/healthz', 'GET, HEAD'],
+    ['/metrics', 'GET, HEAD'],
+  ] as const) {
+    app.all(path, () => {
+      throw methodNotAllowed(allow);
+    });
+  }
+
+  app.notFound((c) => problemResponse(notFound(c.req.path.slice(0, 200)).problem));
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(error.problem);
+    deps.log('error', 'unhandled_error', { id: c.var.requestId, error: errorMessage(error) });
+    return problemResponse(internalError().problem);
+  });
+  return app;
+}

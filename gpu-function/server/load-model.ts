@@ -1,0 +1,95 @@
+// Start-up, after the HTTP server listens: resolve MODEL (Hub download into the HF cache, or a local
+// folder), open the three networks on the execution provider, decide the defaults, then warm up — one
+// generation at the default size with WARMUP_STEPS steps, so the first real request does not pay for
+// onnxruntime's first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that
+// shape). Only then does /ping say 200.
+import type { GpuFunctionConfig } from '../config';
+import { progressPrinter } from '../model/download-progress';
+import { resolveModel } from '../model/resolve-model';
+import { loadPipeline } from '../pipeline/load-pipeline';
+import { defaultSchedulerName } from '../pipeline/schedulers';
+import { batchKeyOf } from '../pipeline/batch-compatibility';
+import type { GeneratedImage, ResolvedGeneration } from '../pipeline/types';
+import { Batcher } from './batcher/batcher';
+import { GenerationParams } from './generation-params';
+import type { Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+import type { ServingModel } from './service-state';
+
+export interface LoadedModel extends ServingModel {
+  /** Where the UNet runs. */
+  readonly provider: 'cuda' | 'cpu';
+  release(): Promise<void>;
+}
+
+export interface LoadModelOptions {
+  readonly log: Logger;
+  readonly metrics: ServiceMetrics;
+  /** Called with the model before the warm-up starts. */
+  readonly onWarming: (model: LoadedModel) => void;
+}
+
+/**
+ * A request's share of a batch's time: the UNet's work grows with pixels × steps; the +1 stands for the
+ * text encoder, the VAE decoder and the PNG, together about one step's worth.
+ */
+export function generationCost(request: ResolvedGeneration): number {
+  return request.width * request.height * (request.steps + 1);
+}
+
+export async function loadModel(config: GpuFunctionConfig, options: LoadModelOptions): Promise<LoadedModel> {
+  const { log, metrics } = options;
+  let started = performance.now();
+  const resolved = await resolveModel(config.model, {
+    cacheDir: config.hub.cacheDir,
+    token: config.hub.token,
+    offline: config.hub.offline,
+    hubUrl: config.hub.hubUrl,
+    onProgress: progressPrinter((message) => log('info', 'model_download', { message })),
+    log: (message) => log('info', 'model', { message }),
+  });
+  const loaded = await loadPipeline(resolved, {
+    provider: config.provider,
+    ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
+    log: (message) => log('info', 'onnxruntime', { message }),
+  });
+  log('info', 'model_loaded', { model: resolved.model, provider: loaded.provider, ms: Math.round(performance.now() - started) });
+
+  const params = new GenerationParams(
+    { ...config.defaults, scheduler: config.defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
+    config.limits,
+    resolved.schedulerConfig,
+  );
+  const batcher = new Batcher<ResolvedGeneration, GeneratedImage>({
+    keyOf: batchKeyOf,
+    costOf: generationCost,
+    maxBatchSize: config.batching.maxBatchSize,
+    batchTimeoutMs: config.batching.batchTimeoutMs,
+    maxQueue: config.batching.maxQueue,
+    async run(batch) {
+      const images = await loaded.pipeline.generate(batch);
+      metrics.observeBatch(batch.length, images[0]!.timings);
+      return images;
+    },
+  });
+  const model: LoadedModel = {
+    identity: { id: resolved.id, revision: resolved.revision, model: resolved.model },
+    params,
+    tokenizer: loaded.tokenizer,
+    batcher,
+    provider: loaded.provider,
+    release: () => loaded.release(),
+  };
+  options.onWarming(model);
+
+  if (config.warmupSteps > 0) {
+    started = performance.now();
+    const warmup = params.resolve({ prompt: 'warm-up', seed: 0, steps: config.warmupSteps });
+    await loaded.pipeline.generate([warmup]);
+    const ms = performance.now() - started;
+    // The first estimate of throughput for Retry-After, until real batches replace it.
+    batcher.recordThroughput([warmup], ms);
+    log('info', 'warmed_up', { width: warmup.width, height: warmup.height, steps: warmup.steps, ms: Math.round(ms) });
+  }
+  return model;
+}

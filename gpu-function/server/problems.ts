@@ -1,0 +1,127 @@
+// Every problem the GPU function answers with, in one place, so docs/gpu-function.md has one list to
+// mirror. Types are RFC 9457 §3.1.1 URI references; plain HTTP statuses use "about:blank" (§4.2.1).
+import { ProblemError, problemType } from './problem';
+import type { FieldProblem } from './generation-params';
+
+/** What a client is told to wait while the model loads: a download or a cold start takes a while. */
+export const LOADING_RETRY_AFTER_SECONDS = 10;
+/** What a client is told to wait when this instance is shutting down: another one should take it. */
+export const DRAINING_RETRY_AFTER_SECONDS = 5;
+
+export function invalidBody(errors: readonly FieldProblem[]): ProblemError {
+  return new ProblemError({
+    type: problemType('invalid-body'),
+    title: 'Invalid request body',
+    status: 400,
+    detail: errors.map((e) => `${e.param}: ${e.message}`).join('; '),
+    errors: [...errors],
+  });
+}
+
+/** `tokenSent`: a Bearer token came but is not the right one (RFC 6750 §3.1 `invalid_token`). */
+export function unauthorized(tokenSent: boolean): ProblemError {
+  return new ProblemError({
+    type: problemType('unauthorized'),
+    title: 'Unauthorized',
+    status: 401,
+    detail: tokenSent
+      ? "The bearer token is not this instance's GPU_FUNCTION_TOKEN."
+      : 'Send Authorization: Bearer <GPU_FUNCTION_TOKEN>.',
+    // RFC 6750 §3: a 401 for a protected resource names the scheme, and the error when a token was sent.
+    headers: { 'WWW-Authenticate': `Bearer realm="gpu-function"${tokenSent ? ', error="invalid_token"' : ''}` },
+  });
+}
+
+export function notFound(path: string): ProblemError {
+  return new ProblemError({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route for ${path}.` });
+}
+
+export function methodNotAllowed(allow: string): ProblemError {
+  return new ProblemError({
+    type: 'about:blank',
+    title: 'Method Not Allowed',
+    status: 405,
+    detail: `Use ${allow}.`,
+    headers: { Allow: allow },
+  });
+}
+
+export function bodyTooLarge(limit: number): ProblemError {
+  return new ProblemError({
+    type: 'about:blank',
+    title: 'Content Too Large',
+    status: 413,
+    detail: `The body is larger than ${limit} bytes.`,
+  });
+}
+
+export function unsupportedMediaType(): ProblemError {
+  return new ProblemError({
+    type: 'about:blank',
+    title: 'Unsupported Media Type',
+    status: 415,
+    detail: 'Send the body as application/json.',
+  });
+}
+
+export function modelLoading(): ProblemError {
+  return new ProblemError({
+    type: problemType('model-loading'),
+    title: 'Model loading',
+    status: 503,
+    detail: 'The model is still loading or warming up.',
+    retryAfterSeconds: LOADING_RETRY_AFTER_SECONDS,
+  });
+}
+
+export function shuttingDown(): ProblemError {
+  return new ProblemError({
+    type: problemType('shutting-down'),
+    title: 'Shutting down',
+    status: 503,
+    detail: 'This instance is shutting down and takes no new work.',
+    retryAfterSeconds: DRAINING_RETRY_AFTER_SECONDS,
+  });
+}
+
+export function queueFull(detail: string, retryAfterSeconds: number): ProblemError {
+  return new ProblemError({
+    type: problemType('queue-full'),
+    title: 'Queue full',
+    status: 503,
+    detail,
+    retryAfterSeconds,
+  });
+}
+
+export function deadlineExceeded(timeoutMs: number, started: boolean): ProblemError {
+  return new ProblemError({
+    type: problemType('deadline-exceeded'),
+    title: 'Deadline exceeded',
+    status: 504,
+    detail: `No picture within ${timeoutMs} ms (${started ? 'its batch was still running' : 'it was still queued'}).`,
+  });
+}
+
+export function invalidHeader(name: string, message: string): ProblemError {
+  return new ProblemError({
+    type: problemType('invalid-header'),
+    title: 'Invalid request header',
+    status: 400,
+    detail: `${name}: ${message}`,
+    errors: [{ param: name, message }],
+  });
+}
+
+export function generationFailed(): ProblemError {
+  return new ProblemError({
+    type: problemType('generation-failed'),
+    title: 'Generation failed',
+    status: 500,
+    detail: 'The pipeline failed on this batch; the log has the cause.',
+  });
+}
+
+export function internalError(): ProblemError {
+  return new ProblemError({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
+}

@@ -1,0 +1,129 @@
+// `POST /v1/generate`: validate, fill the model's defaults, queue for a batch, answer the PNG with
+// X-Seed, X-Model and Server-Timing. The request leaves the queue when its client disconnects or its
+// deadline passes before its batch starts; once the batch runs, the picture is made anyway (one call
+// for the whole batch) and a late answer is simply not sent.
+import { createHash } from 'node:crypto';
+import type { Handler } from 'hono';
+import { generateRequestSchema, HEADERS, problemErrorsFrom } from '../../contract';
+import type { AppEnv } from '../app-env';
+import { QueueClosedError, QueueFullError } from '../batcher/errors';
+import { errorMessage, type Logger } from '../logger';
+import { PIPELINE_STAGES, type ServiceMetrics, type Stage } from '../metrics';
+import type { StageTimings } from '../../pipeline/types';
+import {
+  deadlineExceeded,
+  generationFailed,
+  invalidBody,
+  queueFull,
+  shuttingDown,
+} from '../problems';
+import { readJsonBody } from '../read-json-body';
+import { serverTiming } from '../server-timing';
+import type { ServiceState } from '../service-state';
+import { REQUEST_TIMEOUT_HEADER, requestTimeoutMs } from './request-deadline';
+import { requireModel } from './require-model';
+
+/** nginx's "client closed request": logged and counted when the client left before its answer. */
+export const CLIENT_CLOSED_STATUS = 499;
+
+export interface GenerateDeps {
+  readonly state: ServiceState;
+  readonly metrics: ServiceMetrics;
+  readonly log: Logger;
+  readonly requestTimeoutMs: number;
+}
+
+export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
+  return async function generate(c) {
+    const model = requireModel(deps.state);
+    const parsed = generateRequestSchema.safeParse(await readJsonBody(c.req.raw));
+    if (!parsed.success) throw invalidBody(problemErrorsFrom(parsed.error));
+    const problems = model.params.problemsOf(parsed.data);
+    if (problems.length > 0) throw invalidBody(problems);
+    const timeoutMs = requestTimeoutMs(c.req.header(REQUEST_TIMEOUT_HEADER), deps.requestTimeoutMs);
+    const request = model.params.resolve(parsed.data);
+    const fields = c.var.logFields;
+    Object.assign(fields, {
+      prompt_sha256: createHash('sha256').update(request.prompt, 'utf8').digest('hex'),
+      seed: request.seed,
+      steps: request.steps,
+      guidance: request.guidance,
+      width: request.width,
+      height: request.height,
+      scheduler: request.scheduler,
+    });
+
+    const remainingMs = timeoutMs - (performance.now() - c.var.arrivedAt);
+    const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs)));
+    const clientGone = c.req.raw.signal;
+    const signal = AbortSignal.any([deadline, clientGone]);
+    let started = false;
+    const task = model.batcher.add(request, { signal, onStart: () => (started = true) });
+    // When the deadline or the client goes first, the task still settles later; nobody awaits it then.
+    task.catch(() => undefined);
+
+    let batched;
+    try {
+      batched = await untilAborted(task, signal);
+    } catch (error) {
+      const stage = started ? 'running' : 'queued';
+      if (clientGone.aborted) {
+        deps.metrics.abandoned.inc({ reason: 'client_closed', stage });
+        fields.abandoned = `client_closed_${stage}`;
+        return new Response(null, { status: CLIENT_CLOSED_STATUS });
+      }
+      if (deadline.aborted) {
+        deps.metrics.abandoned.inc({ reason: 'deadline', stage });
+        fields.abandoned = `deadline_${stage}`;
+        throw deadlineExceeded(timeoutMs, started);
+      }
+      if (error instanceof QueueFullError) throw queueFull(error.message, error.retryAfterSeconds);
+      if (error instanceof QueueClosedError) throw shuttingDown();
+      deps.log('error', 'generation_failed', { id: c.var.requestId, error: errorMessage(error) });
+      throw generationFailed();
+    }
+
+    const { result: image, waitedMs, batchSize } = batched;
+    deps.metrics.stageSeconds.observe({ stage: 'queue' }, waitedMs / 1000);
+    fields.batch_size = batchSize;
+    fields.timings = stageTimings(waitedMs, image.timings);
+    return new Response(image.png, {
+      status: 200,
+      headers: {
+        'Content-Type': 'image/png',
+        'Content-Length': String(image.png.byteLength),
+        'Cache-Control': 'no-store',
+        [HEADERS.seed]: String(image.seed),
+        [HEADERS.model]: model.identity.model,
+        [HEADERS.serverTiming]: serverTiming(waitedMs, image.timings),
+      },
+    });
+  };
+}
+
+/** The promise's outcome, or `signal.reason` as soon as the signal aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Milliseconds per stage under the names of Server-Timing and sd_stage_seconds. */
+function stageTimings(queueMs: number, timings: StageTimings): Record<Stage, number> {
+  const round = (ms: number): number => Math.round(ms * 10) / 10;
+  const result = { queue: round(queueMs) } as Record<Stage, number>;
+  for (const [field, stage] of PIPELINE_STAGES) result[stage] = round(timings[field]);
+  return result;
+}
