@@ -1,0 +1,121 @@
+// gpu-function/config.ts: the environment parsed once into a frozen config (tests of the config module
+// live with the server's, which is its only reader). Defaults are DESIGN.md's and diffusers' __call__'s;
+// every bad variable is named, and no value — a token above all — is ever echoed.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configFromEnv } from '../../../gpu-function/config';
+
+const HOME = { HF_HOME: '/tmp/hf-home-for-config-test' };
+
+describe('defaults', () => {
+  it('serves on 127.0.0.1:8788 with diffusers defaults and the documented limits', () => {
+    const config = configFromEnv(HOME);
+    expect(config).toMatchObject({
+      model: '',
+      host: '127.0.0.1',
+      port: 8788,
+      token: undefined,
+      provider: 'auto',
+      intraOpThreads: undefined,
+      batching: { maxBatchSize: 4, batchTimeoutMs: 100, maxQueue: 32 },
+      requestTimeoutMs: 120_000,
+      shutdownGraceMs: 25_000,
+      limits: { minSide: 64, maxSide: 1024, sideMultiple: 64, maxSteps: 150 },
+      defaults: { steps: 50, guidance: 7.5, width: 512, height: 512, scheduler: undefined },
+      warmupSteps: 2,
+      hub: { cacheDir: '/tmp/hf-home-for-config-test/hub', offline: false },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.limits)).toBe(true);
+    expect(Object.isFrozen(config.batching)).toBe(true);
+  });
+
+  it('treats empty values as unset', () => {
+    const config = configFromEnv({ ...HOME, PORT: '', GPU_FUNCTION_TOKEN: '  ', DEFAULT_SCHEDULER: '' });
+    expect([config.port, config.token, config.defaults.scheduler]).toEqual([8788, undefined, undefined]);
+  });
+});
+
+describe('each variable', () => {
+  it('reads every setting', () => {
+    const config = configFromEnv({
+      ...HOME,
+      MODEL: 'org/model@abc',
+      HOST: '0.0.0.0',
+      PORT: '0',
+      GPU_FUNCTION_TOKEN: 's3cret',
+      EXECUTION_PROVIDER: 'cuda',
+      INTRA_OP_THREADS: '3',
+      MAX_BATCH_SIZE: '8',
+      BATCH_TIMEOUT_MS: '0',
+      MAX_QUEUE: '0',
+      REQUEST_TIMEOUT_MS: '5000',
+      SHUTDOWN_GRACE_MS: '1000',
+      MIN_SIDE: '256',
+      MAX_SIDE: '768',
+      SIDE_MULTIPLE: '128',
+      MAX_STEPS: '60',
+      DEFAULT_STEPS: '25',
+      DEFAULT_GUIDANCE: '5.5',
+      DEFAULT_WIDTH: '768',
+      DEFAULT_HEIGHT: '256',
+      DEFAULT_SCHEDULER: 'euler_a',
+      WARMUP_STEPS: '0',
+      HF_HUB_OFFLINE: '1',
+    });
+    expect(config).toMatchObject({
+      model: 'org/model@abc',
+      host: '0.0.0.0',
+      port: 0,
+      token: 's3cret',
+      provider: 'cuda',
+      intraOpThreads: 3,
+      batching: { maxBatchSize: 8, batchTimeoutMs: 0, maxQueue: 0 },
+      requestTimeoutMs: 5000,
+      shutdownGraceMs: 1000,
+      limits: { minSide: 256, maxSide: 768, sideMultiple: 128, maxSteps: 60 },
+      defaults: { steps: 25, guidance: 5.5, width: 768, height: 256, scheduler: 'euler_a' },
+      warmupSteps: 0,
+      hub: { offline: true },
+    });
+  });
+});
+
+describe('bad values', () => {
+  it.each([
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '80a' }, 'PORT: must be a whole number'],
+    [{ EXECUTION_PROVIDER: 'rocm' }, 'EXECUTION_PROVIDER'],
+    [{ MAX_BATCH_SIZE: '0' }, 'MAX_BATCH_SIZE'],
+    [{ BATCH_TIMEOUT_MS: '-5' }, 'BATCH_TIMEOUT_MS'],
+    [{ REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ DEFAULT_GUIDANCE: '31' }, 'DEFAULT_GUIDANCE'],
+    [{ DEFAULT_GUIDANCE: 'high' }, 'DEFAULT_GUIDANCE: must be a number'],
+    [{ DEFAULT_SCHEDULER: 'k_lms' }, 'DEFAULT_SCHEDULER'],
+    [{ MAX_STEPS: '151' }, 'MAX_STEPS'],
+    [{ MAX_SIDE: '4096' }, 'MAX_SIDE'],
+    [{ SIDE_MULTIPLE: '12' }, 'SIDE_MULTIPLE: must be a multiple of 8'],
+    [{ MIN_SIDE: '512', MAX_SIDE: '256', DEFAULT_WIDTH: '256', DEFAULT_HEIGHT: '256' }, 'MIN_SIDE: must not exceed MAX_SIDE'],
+    [{ MIN_SIDE: '96' }, 'MIN_SIDE: must be a multiple of SIDE_MULTIPLE'],
+    [{ DEFAULT_WIDTH: '2048' }, 'DEFAULT_WIDTH: must lie within'],
+    [{ DEFAULT_HEIGHT: '520' }, 'DEFAULT_HEIGHT: must lie within'],
+    [{ MAX_STEPS: '40' }, 'DEFAULT_STEPS: must not exceed MAX_STEPS'],
+  ])('%o is a ConfigError naming %s', (env, expected) => {
+    let error: unknown;
+    try {
+      configFromEnv({ ...HOME, ...env });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.some((p) => p.startsWith(expected))).toBe(true);
+    // Never the value itself (a mistyped token would otherwise end up in the log).
+    for (const value of Object.values(env)) expect((error as Error).message).not.toContain(`"${value}"`);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => configFromEnv({ ...HOME, PORT: 'x', MAX_QUEUE: 'y', WARMUP_STEPS: 'z' })).toThrow(
+      /PORT: .*\n.*MAX_QUEUE: .*\n.*WARMUP_STEPS: /,
+    );
+  });
+});
