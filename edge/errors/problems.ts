@@ -76,6 +76,24 @@ export function gpuUnavailable(detail: string, retryAfterSeconds: number, cause?
   );
 }
 
+/**
+ * 503: the image store could not be read. Answered instead of generating: the picture may well be
+ * stored, and regenerating every picture while the store is down would turn a storage outage into
+ * a GPU storm (and overwrite nothing useful).
+ */
+export function storageUnavailable(retryAfterSeconds: number, cause?: unknown): ProblemError {
+  return new ProblemError(
+    {
+      type: problemType('storage-unavailable'),
+      title: 'The image store is unavailable',
+      status: 503,
+      detail: 'Stored pictures cannot be read right now; try again shortly.',
+      retryAfterSeconds,
+    },
+    { cause },
+  );
+}
+
 /** 502: the GPU function answered, but with an error or with something we refuse to store. */
 export function badGpuResponse(detail: string): ProblemError {
   return new ProblemError({

@@ -1,6 +1,7 @@
 // Turns a miss into a stored picture. Implementations must (1) make at most one GPU call per key at
 // a time, however many requests wait for it, (2) store the PNG in the image store before answering,
-// so a later request never regenerates, and (3) store nothing when the GPU answer is refused.
+// so a later request never regenerates (when the store refuses the write, answer with the picture
+// anyway and say `stored: false`), and (3) store nothing when the GPU answer is refused.
 // Workers: a Durable Object per content key (durable-image-generator.ts). Node: CoalescingGenerator.
 import type { GenerateRequest } from '../../gpu-function/contract';
 import type { GpuTarget } from '../gpu/gpu-target';
@@ -19,6 +20,8 @@ export interface GeneratedImage {
   readonly png: Uint8Array;
   /** True when this call found the picture already stored (another request made it). */
   readonly alreadyStored: boolean;
+  /** False only when the store refused the write: the picture is served anyway, but not kept. */
+  readonly stored: boolean;
 }
 
 export interface ImageGenerator {

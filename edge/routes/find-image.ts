@@ -1,10 +1,12 @@
 // The read path: Cache API (or LRU) first, then the image store; a store hit warms the cache in the
-// background. Used by both picture routes; generation is the caller's business.
+// background. Used by both picture routes; generation is the caller's business. A store that cannot
+// be read is a 503 (store-read.ts), never a miss, so an outage does not turn into regenerations.
 import type { Context } from 'hono';
 import type { AppDeps } from '../app-deps';
 import type { CacheOutcome } from '../http/cache-status';
 import { inBackground } from '../http/background';
 import { seedOf } from '../storage/image-metadata';
+import { readStore } from '../storage/store-read';
 
 export interface FoundImage {
   readonly outcome: Extract<CacheOutcome, 'hit-cache' | 'hit-store'>;
@@ -27,10 +29,10 @@ export async function findImage(
     return { outcome: 'hit-cache', body: withBody ? cached.body : undefined, size: cached.size, seed: cached.seed };
   }
   if (!withBody) {
-    const info = await deps.store.head(key);
+    const info = await readStore('head', key, () => deps.store.head(key));
     return info === null ? null : { outcome: 'hit-store', body: undefined, size: info.size, seed: seedOf(info.metadata) };
   }
-  const stored = await deps.store.get(key);
+  const stored = await readStore('get', key, () => deps.store.get(key));
   if (stored === null) return null;
   const seed = seedOf(stored.metadata);
   const [forClient, forCache] = stored.body.tee();

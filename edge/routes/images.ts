@@ -61,7 +61,7 @@ export function imagesRoute(deps: AppDeps) {
     // 8. One generation per key, validated and stored before we answer.
     const image = await deps.generator.generate(generationJob(key, request, config.gpu));
     inBackground(c, deps.cache.put(contentUrl, { body: image.png, size: image.png.byteLength, seed }));
-    const outcome = image.alreadyStored ? 'coalesced' : 'generated';
+    const outcome = !image.stored ? 'not-stored' : image.alreadyStored ? 'coalesced' : 'generated';
     return imageResponse({ key, seed, outcome, extraHeaders: limitHeaders }, image.png, image.png.byteLength);
   };
 }
