@@ -1,0 +1,98 @@
+// The edge as a Node HTTP server: the same Hono app as the Worker (edge/app.ts) on
+// @hono/node-server, wired to S3 and the in-process pieces (node-deps.ts). main.ts runs it from the
+// environment; tests start it on a free port. close() drains: it stops accepting connections, lets
+// requests and generations in flight finish (a generated picture is stored, not lost), and cuts
+// whatever is left when the timeout runs out.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { serve } from '@hono/node-server';
+import { createApp } from '../app';
+import { log } from '../log';
+import { checkBucket, createS3Client } from '../storage/s3-client';
+import { isMisconfiguration, S3StoreError } from '../storage/s3-errors';
+import { withoutUntrustedClientHeaders } from './client-address';
+import type { NodeEdgeConfig } from './node-config';
+import { type NodeDeps, nodeDeps } from './node-deps';
+
+export interface NodeEdgeOptions {
+  /** An S3 client to use instead of one built from config.s3 (it is then not destroyed on close). */
+  readonly s3Client?: S3Client;
+}
+
+export interface NodeEdge {
+  /** `http://<host>:<port>` it listens on. */
+  readonly url: string;
+  readonly deps: NodeDeps;
+  /** Stops accepting, drains for at most `timeoutMs` (config.shutdownTimeoutMs), then closes everything. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export async function startNodeEdge(config: NodeEdgeConfig, options: NodeEdgeOptions = {}): Promise<NodeEdge> {
+  const s3 = options.s3Client ?? createS3Client(config.s3);
+  try {
+    await checkStore(s3, config.s3.bucket);
+  } catch (error) {
+    if (options.s3Client === undefined) s3.destroy();
+    throw error;
+  }
+  const deps = nodeDeps(config, s3);
+  const app = createApp(deps);
+  const trusted = config.clientIpHeader;
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const created = serve({
+      fetch: (request, env) => app.fetch(withoutUntrustedClientHeaders(request, trusted), env),
+      hostname: config.listen.host,
+      port: config.listen.port,
+    }) as Server;
+    created.once('listening', () => resolve(created));
+    created.once('error', reject);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    deps,
+    close(timeoutMs = config.shutdownTimeoutMs) {
+      closing ??= drain(server, deps, timeoutMs).finally(() => {
+        if (options.s3Client === undefined) s3.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+/**
+ * A bucket that does not exist or credentials that are refused will not fix themselves: refuse to
+ * start, saying which. A store that is merely unreachable may recover; start, and answer 503 meanwhile.
+ */
+async function checkStore(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await checkBucket(s3, bucket);
+  } catch (error) {
+    if (!(error instanceof S3StoreError) || isMisconfiguration(error.failure)) throw error;
+    log('warn', 'store_unreachable', { error: String(error) });
+  }
+}
+
+async function drain(server: Server, deps: NodeDeps, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections become idle once their answer is out; close them as they do.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([Promise.all([closed, deps.generator.drained()]), timedOut]);
+  clearInterval(sweep);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    log('warn', 'shutdown_timeout', { timeout_ms: timeoutMs, generations_running: deps.generator.running });
+    server.closeAllConnections();
+    await closed;
+  }
+}
