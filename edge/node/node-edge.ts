@@ -15,6 +15,9 @@ import { withoutUntrustedClientHeaders } from './client-address';
 import type { NodeEdgeConfig } from './node-config';
 import { type NodeDeps, nodeDeps } from './node-deps';
 
+/** The largest request head (request line and headers) Node reads, as workerd. */
+const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
+
 export interface NodeEdgeOptions {
   /** An S3 client to use instead of one built from config.s3 (it is then not destroyed on close). */
   readonly s3Client?: S3Client;
@@ -45,6 +48,10 @@ export async function startNodeEdge(config: NodeEdgeConfig, options: NodeEdgeOpt
       fetch: (request, env) => app.fetch(withoutUntrustedClientHeaders(request, trusted), env),
       hostname: config.listen.host,
       port: config.listen.port,
+      // Node refuses request heads over 16 KiB with 431 before the app sees them; the Worker
+      // answers a target over 16 KiB with 414 (request-target-limit.ts) and workerd itself gives
+      // up near 64 KiB. Same limits here, so the app's 414 is what clients get.
+      serverOptions: { maxHeaderSize: MAX_REQUEST_HEAD_BYTES },
     }) as Server;
     created.once('listening', () => resolve(created));
     created.once('error', reject);
