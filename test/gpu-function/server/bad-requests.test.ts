@@ -73,7 +73,7 @@ describe('POST /v1/generate', () => {
   ])('answers 400 naming X-Request-Timeout-Ms when it is %s', async (_case, value) => {
     const response = await postJson(`${gpu.url}/v1/generate`, ok, { headers: { 'X-Request-Timeout-Ms': value } });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors).toEqual([
+    expect(problemSchema.parse(await response.json()).errors).toEqual([
       { param: 'X-Request-Timeout-Ms', message: 'must be a whole number of milliseconds from 1' },
     ]);
   });
