@@ -1,0 +1,192 @@
+// GPU function throughput: images per second through the real service over HTTP at concurrency 1, 4
+// and 8, batched (MAX_BATCH_SIZE=8, with the default BATCH_TIMEOUT_MS of 100 and with 0) against
+// unbatched (MAX_BATCH_SIZE=1) in the same run, plus the
+// start-up time to /ping 200 and how long /ping takes to answer while the service is busy (onnxruntime-
+// node runs each network call on the main thread, so HTTP is served between calls, not during them).
+// Each configuration is its own process (`gpu-function/server/main.ts`, as `npm run start:gpu` runs
+// it), started and measured one after the other so they never compete for the CPU.
+//
+// Run: npx tsx bench/gpu-function-throughput.ts [--model test/fixtures/tiny-sd] [--size 64] [--steps 20]
+//        [--requests 24] [--provider cpu]
+// Prints a markdown table. Closed loop: `concurrency` clients each send their next request as soon as
+// the previous one is answered; every request has its own seed. Figures, never pass/fail.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+const ROOT = join(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'test/fixtures/tiny-sd' },
+    size: { type: 'string', default: '64' },
+    steps: { type: 'string', default: '20' },
+    requests: { type: 'string', default: '24' },
+    provider: { type: 'string', default: 'cpu' },
+  },
+});
+const SIZE = Number(args.size);
+const STEPS = Number(args.steps);
+const REQUESTS = Number(args.requests);
+const CONCURRENCY = [1, 4, 8] as const;
+
+interface Service {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Milliseconds from spawn to the first /ping 200. */
+  readonly startupMs: number;
+}
+
+async function startService(maxBatchSize: number, batchTimeoutMs: number): Promise<Service> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-function/server/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MODEL: args.model,
+      PORT: '0',
+      EXECUTION_PROVIDER: args.provider,
+      MAX_BATCH_SIZE: String(maxBatchSize),
+      BATCH_TIMEOUT_MS: String(batchTimeoutMs),
+      MAX_QUEUE: '64',
+      // Multiples of 16 for the fixture (its UNet downsamples once); real SD exports keep 64.
+      SIDE_MULTIPLE: '16',
+      MIN_SIDE: '16',
+      DEFAULT_WIDTH: String(SIZE),
+      DEFAULT_HEIGHT: String(SIZE),
+      DEFAULT_STEPS: String(STEPS),
+      HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the service exited with ${code} before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const entry = JSON.parse(line) as { event: string; url?: string };
+      if (entry.event === 'listening') resolve(entry.url!);
+    });
+  });
+  while ((await fetch(`${url}/ping`)).status !== 200) await sleep(5);
+  return { child, url, startupMs: performance.now() - started };
+}
+
+async function stopService(service: Service): Promise<void> {
+  const exited = new Promise((resolve) => service.child.once('exit', resolve));
+  service.child.kill('SIGTERM');
+  await exited;
+}
+
+interface LoadResult {
+  readonly imagesPerSecond: number;
+  readonly p50LatencyMs: number;
+  readonly meanBatchSize: number;
+  /** /ping round trips measured while the load ran. */
+  readonly pingP50Ms: number;
+  readonly pingMaxMs: number;
+}
+
+async function runLoad(service: Service, concurrency: number, seedBase: number): Promise<LoadResult> {
+  const before = await batchStats(service.url);
+  const latencies: number[] = [];
+  let next = 0;
+  let running = true;
+  const pings: number[] = [];
+  const pinger = (async () => {
+    while (running) {
+      const t = performance.now();
+      await (await fetch(`${service.url}/ping`)).arrayBuffer();
+      pings.push(performance.now() - t);
+      await sleep(20);
+    }
+  })();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < REQUESTS) {
+        const seed = seedBase + next++;
+        const t = performance.now();
+        const response = await fetch(`${service.url}/v1/generate`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ prompt: `a lighthouse at dusk, study ${seed}`, seed }),
+        });
+        if (response.status !== 200) throw new Error(`generate answered ${response.status}: ${await response.text()}`);
+        await response.arrayBuffer();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  running = false;
+  await pinger;
+  const after = await batchStats(service.url);
+  return {
+    imagesPerSecond: REQUESTS / seconds,
+    p50LatencyMs: median(latencies),
+    meanBatchSize: (after.sum - before.sum) / (after.count - before.count),
+    pingP50Ms: median(pings),
+    pingMaxMs: Math.max(...pings),
+  };
+}
+
+async function batchStats(url: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { sum: read('sd_batch_size_sum'), count: read('sd_batch_size_count') };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const configs = [
+  { name: 'batched', maxBatchSize: 8, batchTimeoutMs: 100 },
+  { name: 'batched-no-wait', maxBatchSize: 8, batchTimeoutMs: 0 },
+  { name: 'unbatched', maxBatchSize: 1, batchTimeoutMs: 0 },
+] as const;
+const results = new Map<string, { startupMs: number; load: Map<number, LoadResult> }>();
+for (const config of configs) {
+  const service = await startService(config.maxBatchSize, config.batchTimeoutMs);
+  const load = new Map<number, LoadResult>();
+  // One untimed round first: the first batch of each new batch size allocates its buffers.
+  for (const concurrency of CONCURRENCY) await runLoad(service, concurrency, 1_000_000 + concurrency * 1000);
+  for (const concurrency of CONCURRENCY) load.set(concurrency, await runLoad(service, concurrency, concurrency * 1000));
+  results.set(config.name, { startupMs: service.startupMs, load });
+  await stopService(service);
+}
+
+const batched = results.get('batched')!;
+const noWait = results.get('batched-no-wait')!;
+const unbatched = results.get('unbatched')!;
+const fmt = (value: number, digits = 2): string => value.toFixed(digits);
+console.log(
+  `GPU function throughput — model ${args.model}, ${SIZE}×${SIZE}, ${STEPS} steps, guidance 7.5, ${REQUESTS} requests per row, ` +
+    `provider ${args.provider}; ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`,
+);
+console.log(
+  '| concurrency | batched img/s | unbatched img/s | batched ÷ unbatched | mean batch | p50 latency batched / unbatched (ms) ' +
+    '| BATCH_TIMEOUT_MS=0: img/s, ÷ unbatched, mean batch | /ping p50 / max while busy, batched (ms) |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const concurrency of CONCURRENCY) {
+  const b = batched.load.get(concurrency)!;
+  const u = unbatched.load.get(concurrency)!;
+  const n = noWait.load.get(concurrency)!;
+  console.log(
+    `| ${concurrency} | ${fmt(b.imagesPerSecond)} | ${fmt(u.imagesPerSecond)} | ${fmt(b.imagesPerSecond / u.imagesPerSecond)}× | ` +
+      `${fmt(b.meanBatchSize, 1)} | ${fmt(b.p50LatencyMs, 0)} / ${fmt(u.p50LatencyMs, 0)} | ` +
+      `${fmt(n.imagesPerSecond)}, ${fmt(n.imagesPerSecond / u.imagesPerSecond)}×, ${fmt(n.meanBatchSize, 1)} | ` +
+      `${fmt(b.pingP50Ms, 1)} / ${fmt(b.pingMaxMs, 0)} |`,
+  );
+}
+console.log(
+  `\nStart-up to /ping 200 (spawn, tsx, model load, warm-up): batched ${fmt(batched.startupMs, 0)} ms, ` +
+    `batched with BATCH_TIMEOUT_MS=0 ${fmt(noWait.startupMs, 0)} ms, unbatched ${fmt(unbatched.startupMs, 0)} ms.`,
+);
