@@ -33,6 +33,11 @@ export interface GpuFunctionConfig {
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
+  /**
+   * PORT_HEALTH (RunPod's name): a second port that answers /ping, /healthz and /metrics only;
+   * undefined when unset or equal to PORT (the probes are always on PORT too).
+   */
+  readonly healthPort: number | undefined;
   /** When set, every /v1 call needs `Authorization: Bearer <token>`. Never logged. */
   readonly token: string | undefined;
   readonly provider: ExecutionProviderSetting;
@@ -83,6 +88,7 @@ const envSchema = z.object({
   MODEL: z.string().trim().optional().transform((v) => v ?? ''),
   HOST: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
   PORT: count(8788, 0, 65_535),
+  PORT_HEALTH: wholeNumber(0, 65_535).optional(),
   GPU_FUNCTION_TOKEN: z.string().optional(),
   EXECUTION_PROVIDER: z
     .enum(['auto', 'cuda', 'cpu'])
@@ -145,6 +151,7 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     model: v.MODEL,
     host: v.HOST,
     port: v.PORT,
+    healthPort: v.PORT_HEALTH === undefined || (v.PORT_HEALTH === v.PORT && v.PORT !== 0) ? undefined : v.PORT_HEALTH,
     token: v.GPU_FUNCTION_TOKEN,
     provider: v.EXECUTION_PROVIDER,
     intraOpThreads: v.INTRA_OP_THREADS,

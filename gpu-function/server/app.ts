@@ -32,29 +32,45 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.post('/v1/generate', generateHandler(deps));
   app.post('/v1/tokenize', tokenizeHandler(deps.state));
   app.get('/v1/model', modelInfoHandler(deps.state));
-  app.get('/ping', pingHandler(deps.state));
-  app.get('/healthz', healthzHandler(deps.state));
-  app.get('/metrics', metricsHandler(deps.metrics));
-
-  // Known paths with the wrong method: 405 with Allow (RFC 9110 §15.5.6), not a 404.
-  for (const [path, allow] of [
+  refuseOtherMethods(app, [
     ['/v1/generate', 'POST'],
     ['/v1/tokenize', 'POST'],
     ['/v1/model', 'GET, HEAD'],
+  ]);
+  addProbes(app, deps);
+  return app;
+}
+
+/** The probes alone, for PORT_HEALTH when a platform checks health on a port of its own. */
+export function createProbesApp(deps: Pick<AppDeps, 'state' | 'metrics' | 'log'>): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestLog(deps.log, deps.metrics));
+  addProbes(app, deps);
+  return app;
+}
+
+function addProbes(app: Hono<AppEnv>, deps: Pick<AppDeps, 'state' | 'metrics' | 'log'>): void {
+  app.get('/ping', pingHandler(deps.state));
+  app.get('/healthz', healthzHandler(deps.state));
+  app.get('/metrics', metricsHandler(deps.metrics));
+  refuseOtherMethods(app, [
     ['/ping', 'GET, HEAD'],
     ['/healthz', 'GET, HEAD'],
     ['/metrics', 'GET, HEAD'],
-  ] as const) {
-    app.all(path, () => {
-      throw methodNotAllowed(allow);
-    });
-  }
-
+  ]);
   app.notFound((c) => problemResponse(notFound(c.req.path.slice(0, 200)).problem));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(error.problem);
     deps.log('error', 'unhandled_error', { id: c.var.requestId, error: errorMessage(error) });
     return problemResponse(internalError().problem);
   });
-  return app;
+}
+
+/** Known paths with the wrong method: 405 with Allow (RFC 9110 §15.5.6), not a 404. */
+function refuseOtherMethods(app: Hono<AppEnv>, routes: readonly (readonly [string, string])[]): void {
+  for (const [path, allow] of routes) {
+    app.all(path, () => {
+      throw methodNotAllowed(allow);
+    });
+  }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { GpuFunctionConfig } from '../config';
-import { createApp } from './app';
+import { createApp, createProbesApp } from './app';
 import { loadModel, type LoadedModel } from './load-model';
 import { errorMessage, type Logger } from './logger';
 import { ServiceMetrics } from './metrics';
@@ -28,6 +28,8 @@ export interface GpuFunctionService {
   /** `http://<host>:<port>`. */
   readonly url: string;
   readonly port: number;
+  /** The PORT_HEALTH listener's URL (probes only), when one was asked for. */
+  readonly healthUrl: string | undefined;
   readonly state: ServiceState;
   readonly metrics: ServiceMetrics;
   /** Settles when the model is loaded and warm (rejects when loading failed; the state is then `failed`). */
@@ -49,8 +51,15 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log('info', 'listening', { url, auth: config.token !== undefined });
+  const url = urlOf(config.host, port);
+  let healthServer: Server | undefined;
+  let healthUrl: string | undefined;
+  if (config.healthPort !== undefined) {
+    healthServer = createAdaptorServer({ fetch: createProbesApp({ state, metrics, log }).fetch }) as Server;
+    await listen(healthServer, config.healthPort, config.host);
+    healthUrl = urlOf(config.host, (healthServer.address() as AddressInfo).port);
+  }
+  log('info', 'listening', { url, health_url: healthUrl, auth: config.token !== undefined });
 
   let loaded: LoadedModel | undefined;
   const ready = loadModel(config, { log, metrics, onWarming: (model) => state.warming(model) }).then(
@@ -83,7 +92,7 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
       abandoned = drained ? 0 : model.batcher.size + model.batcher.running;
     }
     // Answers in flight are still being written: let them finish, up to the same deadline.
-    await closeServer(server, deadline - performance.now());
+    await Promise.all([server, healthServer].map((s) => (s === undefined ? undefined : closeServer(s, deadline - performance.now()))));
     // Still loading (a download, a session being created): nothing to release yet, the process exits.
     if (loaded !== undefined && drained) await loaded.release();
     log(drained ? 'info' : 'warn', 'stopped', { drained, abandoned });
@@ -93,6 +102,7 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
   return {
     url,
     port,
+    healthUrl,
     state,
     metrics,
     ready,
@@ -101,6 +111,10 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
       return shuttingDown;
     },
   };
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -13,6 +13,7 @@ describe('defaults', () => {
       model: '',
       host: '127.0.0.1',
       port: 8788,
+      healthPort: undefined,
       token: undefined,
       provider: 'auto',
       intraOpThreads: undefined,
@@ -42,6 +43,7 @@ describe('each variable', () => {
       MODEL: 'org/model@abc',
       HOST: '0.0.0.0',
       PORT: '0',
+      PORT_HEALTH: '8081',
       GPU_FUNCTION_TOKEN: 's3cret',
       EXECUTION_PROVIDER: 'cuda',
       INTRA_OP_THREADS: '3',
@@ -66,6 +68,7 @@ describe('each variable', () => {
       model: 'org/model@abc',
       host: '0.0.0.0',
       port: 0,
+      healthPort: 8081,
       token: 's3cret',
       provider: 'cuda',
       intraOpThreads: 3,
@@ -77,6 +80,10 @@ describe('each variable', () => {
       warmupSteps: 0,
       hub: { offline: true },
     });
+  });
+
+  it('needs no second listener when PORT_HEALTH equals PORT (RunPod sets both to the same port by default)', () => {
+    expect(configFromEnv({ ...HOME, PORT: '80', PORT_HEALTH: '80' }).healthPort).toBeUndefined();
   });
 });
 
