@@ -53,6 +53,8 @@ export interface GpuFunctionConfig {
   readonly shutdownGraceMs: number;
   readonly limits: GenerationLimits;
   readonly defaults: GenerationDefaults;
+  /** Open the port only once the model is warm (LISTEN_WHEN_READY=1), instead of at once. */
+  readonly listenWhenReady: boolean;
   /** Denoising steps of the start-up generation (at the default size); 0 skips the warm-up. */
   readonly warmupSteps: number;
   readonly hub: HubSettings;
@@ -110,6 +112,10 @@ const envSchema = z.object({
   DEFAULT_HEIGHT: count(512, LATENT_MULTIPLE, MAX_IMAGE_SIDE),
   DEFAULT_SCHEDULER: z.enum(SCHEDULER_NAMES).optional(),
   WARMUP_STEPS: count(2, 0, MAX_STEPS),
+  LISTEN_WHEN_READY: z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .transform((v) => v === '1' || v === 'true'),
 });
 
 const NAMES = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
@@ -165,6 +171,7 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     limits,
     defaults,
     warmupSteps: v.WARMUP_STEPS,
+    listenWhenReady: v.LISTEN_WHEN_READY,
     hub: hubSettingsFromEnv(env),
   });
 }

@@ -19,8 +19,10 @@ try {
   process.exit(2);
 }
 
+// Rejects when the port cannot be opened, or (LISTEN_WHEN_READY) when the model could not be loaded,
+// which startup_failed has logged already.
 const service = await startGpuFunction(config, { log, startedAt }).catch((error: unknown) => {
-  log('error', 'listen_failed', { host: config.host, port: config.port, error: errorMessage(error) });
+  log('error', 'start_failed', { host: config.host, port: config.port, error: errorMessage(error) });
   process.exit(1);
 });
 service.ready.catch(() => process.exit(1));

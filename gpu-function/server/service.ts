@@ -48,6 +48,27 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
     running: () => state.model?.batcher.running ?? 0,
   });
   const app = createApp({ state, metrics, log, token: config.token, requestTimeoutMs: config.requestTimeoutMs });
+  let loaded: LoadedModel | undefined;
+  const load = (): Promise<void> =>
+    loadModel(config, { log, metrics, onWarming: (model) => state.warming(model) }).then(
+      (model) => {
+        loaded = model;
+        state.ready();
+        const seconds = (performance.now() - startedAt) / 1000;
+        metrics.startupSeconds.set(seconds);
+        log('info', 'ready', { model: model.identity.model, provider: model.provider, startup_ms: Math.round(seconds * 1000) });
+      },
+      (error: unknown) => {
+        state.failed();
+        log('error', 'startup_failed', { error: errorMessage(error) });
+        throw error;
+      },
+    );
+  // LISTEN_WHEN_READY: the port opens warm (platforms that hold requests until the port accepts, as
+  // Modal's web servers do, then never see a 503 for loading). Otherwise it opens first, so /healthz
+  // and /ping (204) answer during a long download.
+  if (config.listenWhenReady) await load();
+
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
@@ -60,23 +81,8 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
     healthUrl = urlOf(config.host, (healthServer.address() as AddressInfo).port);
   }
   log('info', 'listening', { url, health_url: healthUrl, auth: config.token !== undefined });
-
-  let loaded: LoadedModel | undefined;
-  const ready = loadModel(config, { log, metrics, onWarming: (model) => state.warming(model) }).then(
-    (model) => {
-      loaded = model;
-      state.ready();
-      const seconds = (performance.now() - startedAt) / 1000;
-      metrics.startupSeconds.set(seconds);
-      log('info', 'ready', { model: model.identity.model, provider: model.provider, startup_ms: Math.round(seconds * 1000) });
-    },
-    (error: unknown) => {
-      state.failed();
-      log('error', 'startup_failed', { error: errorMessage(error) });
-      throw error;
-    },
-  );
-  ready.catch(() => undefined);
+  const loading = config.listenWhenReady ? Promise.resolve() : load();
+  loading.catch(() => undefined);
 
   let shuttingDown: Promise<ShutdownResult> | undefined;
   async function shutdown(graceMs: number = config.shutdownGraceMs): Promise<ShutdownResult> {
@@ -105,7 +111,7 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
     healthUrl,
     state,
     metrics,
-    ready,
+    ready: loading,
     shutdown(graceMs) {
       shuttingDown ??= shutdown(graceMs);
       return shuttingDown;

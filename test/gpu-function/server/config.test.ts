@@ -23,6 +23,7 @@ describe('defaults', () => {
       limits: { minSide: 64, maxSide: 1024, sideMultiple: 64, maxSteps: 150 },
       defaults: { steps: 50, guidance: 7.5, width: 512, height: 512, scheduler: undefined },
       warmupSteps: 2,
+      listenWhenReady: false,
       hub: { cacheDir: '/tmp/hf-home-for-config-test/hub', offline: false },
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -62,6 +63,7 @@ describe('each variable', () => {
       DEFAULT_HEIGHT: '256',
       DEFAULT_SCHEDULER: 'euler_a',
       WARMUP_STEPS: '0',
+      LISTEN_WHEN_READY: '1',
       HF_HUB_OFFLINE: '1',
     });
     expect(config).toMatchObject({
@@ -78,6 +80,7 @@ describe('each variable', () => {
       limits: { minSide: 256, maxSide: 768, sideMultiple: 128, maxSteps: 60 },
       defaults: { steps: 25, guidance: 5.5, width: 768, height: 256, scheduler: 'euler_a' },
       warmupSteps: 0,
+      listenWhenReady: true,
       hub: { offline: true },
     });
   });
@@ -106,6 +109,7 @@ describe('bad values', () => {
     [{ DEFAULT_WIDTH: '2048' }, 'DEFAULT_WIDTH: must lie within'],
     [{ DEFAULT_HEIGHT: '520' }, 'DEFAULT_HEIGHT: must lie within'],
     [{ MAX_STEPS: '40' }, 'DEFAULT_STEPS: must not exceed MAX_STEPS'],
+    [{ LISTEN_WHEN_READY: 'yes' }, 'LISTEN_WHEN_READY'],
   ])('%o is a ConfigError naming %s', (env, expected) => {
     let error: unknown;
     try {

@@ -85,3 +85,17 @@ describe('failing to start', () => {
     expect(output).not.toContain('hunter2');
   });
 });
+
+describe('LISTEN_WHEN_READY', () => {
+  it('opens the port only once the model is warm: the first /ping is already 200', async () => {
+    const service = await startChild({ LISTEN_WHEN_READY: '1', WARMUP_STEPS: '20' });
+    try {
+      const listening = service.logs.findIndex((line) => line.event === 'listening');
+      expect(service.logs.findIndex((line) => line.event === 'ready')).toBeLessThan(listening);
+      expect((await fetch(`${service.url}/ping`)).status).toBe(200);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
+  });
+});
