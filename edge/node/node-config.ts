@@ -1,51 +1,28 @@
 // The Node edge's configuration, parsed once from the environment: the Worker's settings (same
-// names, same parser: edge/config/config.ts) plus what only a Node process needs — where to listen,
-// the S3 store, the LRU budget, whom to trust for client addresses, how long to drain on shutdown.
-// Errors name the setting, never its value (some are secrets).
+// names, same parser: edge/config/config.ts), the S3 store (s3-env.ts), and what only a Node process
+// needs — where to listen, the LRU budget, whom to trust for client addresses, how long to drain on
+// shutdown. Errors name the setting, never its value (some are secrets).
 import { z } from 'zod';
 import { ConfigError, type EdgeConfig, parseConfig } from '../config/config';
 import type { S3Settings } from '../storage/s3-client';
-
-const blankToUndefined = (value: unknown): unknown => (value === '' || value === null ? undefined : value);
+import { blankToUndefined, issueLines, s3EnvSchema } from './s3-env';
 
 const wholeNumber = (fallback: number, max: number) =>
   z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(max).default(fallback));
 
-const flag = z.preprocess(
-  (value) => (typeof value === 'string' ? blankToUndefined(value.trim().toLowerCase()) : value),
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-    .default('false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+/** RFC 9110 §5.1 field-name (a token). */
+const headerName = z.preprocess(
+  blankToUndefined,
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name').optional(),
 );
 
-const optionalText = z.preprocess(blankToUndefined, z.string().optional());
-
-/** RFC 9110 §5.1 field-name (a token). */
-const headerName = z.preprocess(blankToUndefined, z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name').optional());
-
-const nodeSchema = z
-  .object({
-    HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
-    PORT: wholeNumber(8787, 65_535),
-    S3_ENDPOINT: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
-    S3_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1 or auto').default('us-east-1')),
-    // AWS bucket naming rules (3–63 of a-z 0-9 . -); every S3-compatible store accepts these.
-    S3_BUCKET: z.preprocess(
-      blankToUndefined,
-      z.string({ message: 'is required' }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3–63 of a-z, 0-9, ".", "-"'),
-    ),
-    S3_ACCESS_KEY_ID: optionalText,
-    S3_SECRET_ACCESS_KEY: optionalText,
-    S3_FORCE_PATH_STYLE: flag,
-    IMAGE_CACHE_MAX_BYTES: wholeNumber(256 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
-    CLIENT_IP_HEADER: headerName,
-    SHUTDOWN_TIMEOUT_MS: wholeNumber(30_000, 3_600_000),
-  })
-  .refine((v) => (v.S3_ACCESS_KEY_ID === undefined) === (v.S3_SECRET_ACCESS_KEY === undefined), {
-    path: ['S3_SECRET_ACCESS_KEY'],
-    message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the AWS default credential chain)',
-  });
+const nodeSchema = z.object({
+  HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
+  PORT: wholeNumber(8787, 65_535),
+  IMAGE_CACHE_MAX_BYTES: wholeNumber(256 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+  CLIENT_IP_HEADER: headerName,
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(30_000, 3_600_000),
+});
 
 export interface NodeEdgeConfig {
   readonly edge: EdgeConfig;
@@ -66,27 +43,21 @@ export function parseNodeConfig(env: Readonly<Record<string, string | undefined>
     edge = parseConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.message.split('\n').slice(error.message.includes('\n') ? 1 : 0).map((l) => l.trim()));
+    const lines = error.message.split('\n');
+    problems.push(...(lines.length > 1 ? lines.slice(1) : lines).map((l) => l.trim()));
   }
-  const parsed = nodeSchema.safeParse(env);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  if (!parsed.success || edge === undefined) {
+  const s3 = s3EnvSchema.safeParse(env);
+  if (!s3.success) problems.push(...issueLines(s3.error));
+  const node = nodeSchema.safeParse(env);
+  if (!node.success) problems.push(...issueLines(node.error));
+  if (edge === undefined || !s3.success || !node.success) {
     throw new ConfigError(`invalid edge configuration:\n  ${problems.join('\n  ')}`);
   }
-  const v = parsed.data;
+  const v = node.data;
   return Object.freeze({
     edge,
     listen: Object.freeze({ host: v.HOST, port: v.PORT }),
-    s3: Object.freeze({
-      endpoint: v.S3_ENDPOINT,
-      region: v.S3_REGION,
-      bucket: v.S3_BUCKET,
-      credentials:
-        v.S3_ACCESS_KEY_ID === undefined || v.S3_SECRET_ACCESS_KEY === undefined
-          ? undefined
-          : Object.freeze({ accessKeyId: v.S3_ACCESS_KEY_ID, secretAccessKey: v.S3_SECRET_ACCESS_KEY }),
-      forcePathStyle: v.S3_FORCE_PATH_STYLE,
-    }),
+    s3: s3.data,
     imageCacheMaxBytes: v.IMAGE_CACHE_MAX_BYTES,
     clientIpHeader: v.CLIENT_IP_HEADER,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -17,7 +17,8 @@ export type S3Operation =
   | 'CreateBucket'
   | 'PutBucketCors'
   | 'GetBucketCors'
-  | 'PutBucketLifecycleConfiguration';
+  | 'PutBucketLifecycleConfiguration'
+  | 'GetBucketLifecycleConfiguration';
 
 export function s3Failure(error: unknown): S3Failure {
   if (!(error instanceof Error)) return { code: 'Unknown', status: undefined, message: String(error) };
