@@ -4,10 +4,12 @@
 // start-up time to /ping 200 and how long /ping takes to answer while the service is busy (onnxruntime-
 // node runs each network call on the main thread, so HTTP is served between calls, not during them).
 // Each configuration is its own process (`gpu-function/server/main.ts`, as `npm run start:gpu` runs
-// it), started and measured one after the other so they never compete for the CPU.
+// it). They start one after the other (start-up is timed alone), then take turns: every round runs
+// each concurrency against each configuration in turn, only one loaded at a time, so a slow patch of a
+// shared machine hits all of them alike; each cell is the median over the rounds.
 //
 // Run: npx tsx bench/gpu-function-throughput.ts [--model test/fixtures/tiny-sd] [--size 64] [--steps 20]
-//        [--requests 24] [--provider cpu]
+//        [--requests 24] [--rounds 3] [--provider cpu]
 // Prints a markdown table. Closed loop: `concurrency` clients each send their next request as soon as
 // the previous one is answered; every request has its own seed. Figures, never pass/fail.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,12 +25,14 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '64' },
     steps: { type: 'string', default: '20' },
     requests: { type: 'string', default: '24' },
+    rounds: { type: 'string', default: '3' },
     provider: { type: 'string', default: 'cpu' },
   },
 });
 const SIZE = Number(args.size);
 const STEPS = Number(args.steps);
 const REQUESTS = Number(args.requests);
+const ROUNDS = Number(args.rounds);
 const CONCURRENCY = [1, 4, 8] as const;
 
 interface Service {
@@ -151,23 +155,74 @@ const configs = [
   { name: 'batched-no-wait', maxBatchSize: 8, batchTimeoutMs: 0 },
   { name: 'unbatched', maxBatchSize: 1, batchTimeoutMs: 0 },
 ] as const;
-const results = new Map<string, { startupMs: number; load: Map<number, LoadResult> }>();
-for (const config of configs) {
-  const service = await startService(config.maxBatchSize, config.batchTimeoutMs);
-  const load = new Map<number, LoadResult>();
-  // One untimed round first: the first batch of each new batch size allocates its buffers.
-  for (const concurrency of CONCURRENCY) await runLoad(service, concurrency, 1_000_000 + concurrency * 1000);
-  for (const concurrency of CONCURRENCY) load.set(concurrency, await runLoad(service, concurrency, concurrency * 1000));
-  results.set(config.name, { startupMs: service.startupMs, load });
-  await stopService(service);
+interface Cell {
+  readonly imagesPerSecond: number[];
+  readonly p50LatencyMs: number[];
+  readonly meanBatchSize: number[];
+  readonly pings: { p50: number[]; max: number[] };
 }
+const services = new Map<string, Service>();
+for (const config of configs) services.set(config.name, await startService(config.maxBatchSize, config.batchTimeoutMs));
+const cells = new Map<string, Cell>();
+const cellOf = (name: string, concurrency: number): Cell => {
+  const key = `${name}:${concurrency}`;
+  let cell = cells.get(key);
+  if (cell === undefined) {
+    cell = { imagesPerSecond: [], p50LatencyMs: [], meanBatchSize: [], pings: { p50: [], max: [] } };
+    cells.set(key, cell);
+  }
+  return cell;
+};
+try {
+  // One untimed round first: the first batch of each new batch size allocates its buffers.
+  for (const config of configs) {
+    for (const concurrency of CONCURRENCY) await runLoad(services.get(config.name)!, concurrency, 1_000_000 + concurrency * 1000);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const concurrency of CONCURRENCY) {
+      for (const config of configs) {
+        const load = await runLoad(services.get(config.name)!, concurrency, round * 100_000 + concurrency * 1000);
+        const cell = cellOf(config.name, concurrency);
+        cell.imagesPerSecond.push(load.imagesPerSecond);
+        cell.p50LatencyMs.push(load.p50LatencyMs);
+        cell.meanBatchSize.push(load.meanBatchSize);
+        cell.pings.p50.push(load.pingP50Ms);
+        cell.pings.max.push(load.pingMaxMs);
+      }
+    }
+  }
+} finally {
+  for (const service of services.values()) await stopService(service);
+}
+const results = new Map(
+  configs.map((config) => [
+    config.name,
+    {
+      startupMs: services.get(config.name)!.startupMs,
+      load: new Map(
+        CONCURRENCY.map((concurrency) => {
+          const cell = cellOf(config.name, concurrency);
+          const result: LoadResult = {
+            imagesPerSecond: median(cell.imagesPerSecond),
+            p50LatencyMs: median(cell.p50LatencyMs),
+            meanBatchSize: median(cell.meanBatchSize),
+            pingP50Ms: median(cell.pings.p50),
+            pingMaxMs: Math.max(...cell.pings.max),
+          };
+          return [concurrency, result] as const;
+        }),
+      ),
+    },
+  ]),
+);
 
 const batched = results.get('batched')!;
 const noWait = results.get('batched-no-wait')!;
 const unbatched = results.get('unbatched')!;
 const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 console.log(
-  `GPU function throughput — model ${args.model}, ${SIZE}×${SIZE}, ${STEPS} steps, guidance 7.5, ${REQUESTS} requests per row, ` +
+  `GPU function throughput — model ${args.model}, ${SIZE}×${SIZE}, ${STEPS} steps, guidance 7.5, ` +
+    `${REQUESTS} requests per cell, median of ${ROUNDS} interleaved rounds, ` +
     `provider ${args.provider}; ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`,
 );
 console.log(
