@@ -189,6 +189,10 @@ describe('client addresses for the rate limit', () => {
     const second = await fetch(`${edge.url}${imagesPath({ prompt, seed: 2 })}`, from({ 'CF-Connecting-IP': '198.51.100.2' }));
     expect(second.status).toBe(429);
     expect(await stack.gpu.calls(prompt)).toHaveLength(1);
+    // Dropping the header rebuilds the request; one with a body still reaches the app intact.
+    const post = await fetch(`${edge.url}${imagesPath({ prompt })}`, { method: 'POST', body: 'x'.repeat(100), headers: { 'CF-Connecting-IP': '198.51.100.3' } });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('Allow')).toBe('GET, HEAD, OPTIONS');
   });
 
   it('trusts the last X-Forwarded-For hop when CLIENT_IP_HEADER names it', async () => {
