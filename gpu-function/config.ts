@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_GUIDANCE, MAX_IMAGE_SIDE, MAX_STEPS, SCHEDULER_NAMES, type SchedulerName } from './contract';
 import { hubSettingsFromEnv, type Environment, type HubSettings } from './model/hub-settings';
+import { MODEL_PROFILE_FILE, type ModelProfile } from './model/model-profile';
 import type { ExecutionProviderSetting } from './pipeline/onnx-runtime';
 
 /** Width and height must be multiples of the VAE's 8× downsampling at the very least. */
@@ -51,8 +52,11 @@ export interface GpuFunctionConfig {
   readonly requestTimeoutMs: number;
   /** After SIGTERM, how long running and queued work may take before the process exits anyway. */
   readonly shutdownGraceMs: number;
+  /** Built-in values unless the environment set them; a model folder's dreamurl.json may still fill the rest (settingsForModel). */
   readonly limits: GenerationLimits;
   readonly defaults: GenerationDefaults;
+  /** Which of the generation settings above the environment set explicitly (they beat the model's profile). */
+  readonly explicitGenerationSettings: ReadonlySet<GenerationSettingName>;
   /** Open the port only once the model is warm (LISTEN_WHEN_READY=1), instead of at once. */
   readonly listenWhenReady: boolean;
   /** Denoising steps of the start-up generation (at the default size); 0 skips the warm-up. */
@@ -153,6 +157,9 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
   });
   const problems = consistencyProblems(limits, defaults);
   if (problems.length > 0) throw new ConfigError(problems);
+  const explicitGenerationSettings = new Set(
+    GENERATION_SETTING_NAMES.filter((name) => raw[name] !== undefined),
+  ) as ReadonlySet<GenerationSettingName>;
   return Object.freeze({
     model: v.MODEL,
     host: v.HOST,
@@ -170,10 +177,48 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     limits,
     defaults,
+    explicitGenerationSettings,
     warmupSteps: v.WARMUP_STEPS,
     listenWhenReady: v.LISTEN_WHEN_READY,
     hub: hubSettingsFromEnv(env),
   });
+}
+
+/** The variables that set a generation default or limit, each naming a field of the model profile. */
+const GENERATION_SETTINGS = Object.freeze({
+  MIN_SIDE: ['limits', 'min_side', 'minSide'],
+  MAX_SIDE: ['limits', 'max_side', 'maxSide'],
+  SIDE_MULTIPLE: ['limits', 'side_multiple', 'sideMultiple'],
+  MAX_STEPS: ['limits', 'max_steps', 'maxSteps'],
+  DEFAULT_STEPS: ['defaults', 'steps', 'steps'],
+  DEFAULT_GUIDANCE: ['defaults', 'guidance', 'guidance'],
+  DEFAULT_WIDTH: ['defaults', 'width', 'width'],
+  DEFAULT_HEIGHT: ['defaults', 'height', 'height'],
+  DEFAULT_SCHEDULER: ['defaults', 'scheduler', 'scheduler'],
+} as const);
+export type GenerationSettingName = keyof typeof GENERATION_SETTINGS;
+const GENERATION_SETTING_NAMES = Object.keys(GENERATION_SETTINGS) as GenerationSettingName[];
+
+/**
+ * The defaults and limits for one model: the environment's where it set them, else the model folder's
+ * profile (dreamurl.json), else the built-in ones. Throws ConfigError when the mix is inconsistent.
+ */
+export function settingsForModel(
+  config: Pick<GpuFunctionConfig, 'defaults' | 'limits' | 'explicitGenerationSettings'>,
+  profile: ModelProfile,
+): { defaults: GenerationDefaults; limits: GenerationLimits } {
+  const defaults: Record<string, unknown> = { ...config.defaults };
+  const limits: Record<string, unknown> = { ...config.limits };
+  for (const name of GENERATION_SETTING_NAMES) {
+    if (config.explicitGenerationSettings.has(name)) continue;
+    const [section, profileKey, configKey] = GENERATION_SETTINGS[name];
+    const value = (profile[section] as Record<string, unknown> | undefined)?.[profileKey];
+    if (value !== undefined) (section === 'limits' ? limits : defaults)[configKey] = value;
+  }
+  const merged = { defaults: Object.freeze(defaults) as unknown as GenerationDefaults, limits: Object.freeze(limits) as unknown as GenerationLimits };
+  const problems = consistencyProblems(merged.limits, merged.defaults);
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p} (after the model's ${MODEL_PROFILE_FILE})`));
+  return merged;
 }
 
 /** The limits must admit at least one size, and the defaults must be a request the limits accept. */

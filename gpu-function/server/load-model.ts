@@ -1,9 +1,11 @@
 // Start-up, after the HTTP server listens: resolve MODEL (Hub download into the HF cache, or a local
-// folder), open the three networks on the execution provider, decide the defaults, then warm up — one
+// folder), open the three networks on the execution provider, decide the defaults (environment, else
+// the folder's dreamurl.json, else built-in), then warm up — one
 // generation at the default size with WARMUP_STEPS steps, so the first real request does not pay for
 // onnxruntime's first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that
 // shape). Only then does /ping say 200.
-import type { GpuFunctionConfig } from '../config';
+import { settingsForModel, type GpuFunctionConfig } from '../config';
+import { readModelProfile } from '../model/model-profile';
 import { progressPrinter } from '../model/download-progress';
 import { resolveModel } from '../model/resolve-model';
 import { loadPipeline } from '../pipeline/load-pipeline';
@@ -55,9 +57,10 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
   });
   log('info', 'model_loaded', { model: resolved.model, provider: loaded.provider, ms: Math.round(performance.now() - started) });
 
+  const { defaults, limits } = settingsForModel(config, await readModelProfile(resolved.dir));
   const params = new GenerationParams(
-    { ...config.defaults, scheduler: config.defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
-    config.limits,
+    { ...defaults, scheduler: defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
+    limits,
     resolved.schedulerConfig,
   );
   const batcher = new Batcher<ResolvedGeneration, GeneratedImage>({

@@ -1,0 +1,59 @@
+// A model folder may carry `dreamurl.json`: the defaults and limits that suit that model, in the
+// shape `GET /v1/model` reports them (snake_case, any subset). It is how a small or unusual model —
+// the test fixture, a 768-pixel SD 2.x export — says "64×64 and 20 steps" or "multiples of 16"
+// without every operator repeating it in environment variables (which still win, see config.ts).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { MAX_GUIDANCE, MAX_IMAGE_SIDE, MAX_STEPS, SCHEDULER_NAMES } from '../contract';
+
+export const MODEL_PROFILE_FILE = 'dreamurl.json';
+
+const side = z.int().min(8).max(MAX_IMAGE_SIDE);
+
+const modelProfileSchema = z.strictObject({
+  defaults: z
+    .strictObject({
+      steps: z.int().min(1).max(MAX_STEPS),
+      guidance: z.number().min(0).max(MAX_GUIDANCE),
+      width: side,
+      height: side,
+      scheduler: z.enum(SCHEDULER_NAMES),
+    })
+    .partial()
+    .optional(),
+  limits: z
+    .strictObject({
+      min_side: side,
+      max_side: side,
+      side_multiple: side,
+      max_steps: z.int().min(1).max(MAX_STEPS),
+    })
+    .partial()
+    .optional(),
+});
+export type ModelProfile = z.infer<typeof modelProfileSchema>;
+
+/** The folder's profile, or an empty one when it has none; a malformed file is an error naming it. */
+export async function readModelProfile(dir: string): Promise<ModelProfile> {
+  const path = join(dir, MODEL_PROFILE_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = modelProfileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`);
+    throw new Error(`${path} is not a valid model profile: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
