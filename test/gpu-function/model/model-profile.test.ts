@@ -60,7 +60,8 @@ describe('settingsForModel', () => {
   });
 
   it('refuses a mix whose defaults break its limits', () => {
-    const config = configFromEnv({ MAX_SIDE: '32' });
+    // Consistent on its own (512 × 512 defaults), but the profile's 64-pixel defaults fall under MIN_SIDE.
+    const config = configFromEnv({ MIN_SIDE: '128', SIDE_MULTIPLE: '128' });
     expect(() => settingsForModel(config, profile)).toThrow(ConfigError);
     expect(() => settingsForModel(config, profile)).toThrow(/DEFAULT_WIDTH.*dreamurl\.json/);
   });
