@@ -60,7 +60,7 @@ export class StableDiffusionPipeline {
     const { width, height } = batch[0]!;
     const latentDims = [LATENT_CHANNELS, height / VAE_DOWNSAMPLING, width / VAE_DOWNSAMPLING] as const;
     const latentSize = latentDims[0] * latentDims[1] * latentDims[2];
-    const timings: StageTimings = { tokenize: 0, textEncoder: 0, denoise: 0, vae: 0, png: 0 };
+    const timings: StageTimings = { tokenize: 0, textEncoder: 0, denoise: 0, vae: 0, png: 0, unet: 0, scheduler: 0 };
 
     // 1. Encode the prompts: the prompt's embeddings, and for every request whose guidance scale
     //    turns classifier-free guidance on, the negative prompt's (or "") before it.
@@ -75,10 +75,12 @@ export class StableDiffusionPipeline {
     // 3. Denoise. Every request of the batch walks the same timesteps (same scheduler and steps).
     const hiddenStates = inputTensor(this.#parts.unet, UNET_INPUT.encoderHiddenStates, embeddings.data, embeddings.dims);
     for (const t of images[0]!.scheduler.timesteps) {
-      const noisePredictions = await this.#predictNoise(images, rows, t, hiddenStates, latentDims, latentSize);
+      const noisePredictions = await this.#predictNoise(images, rows, t, hiddenStates, latentDims, latentSize, timings);
+      const stepping = performance.now();
       for (const [i, image] of images.entries()) {
         image.latents = image.scheduler.step(noisePredictions[i]!, t, image.latents, image.noise);
       }
+      timings.scheduler += performance.now() - stepping;
     }
     timings.denoise = performance.now() - started;
 
@@ -116,20 +118,26 @@ export class StableDiffusionPipeline {
     hiddenStates: HostTensor,
     latentDims: readonly number[],
     latentSize: number,
+    timings: StageTimings,
   ): Promise<Float32Array[]> {
     const unet = this.#parts.unet;
+    let started = performance.now();
     const scaled = images.map((image) => image.scheduler.scaleModelInput(image.latents, t));
+    timings.scheduler += performance.now() - started;
     const sample = new Float32Array(rows.length * latentSize);
     rows.forEach((row, i) => sample.set(scaled[row.request]!, i * latentSize));
     // diffusers passes `np.array([t], dtype=timestep_dtype)`: shape [1] whatever the batch (the graph
     // broadcasts it), in the dtype the graph declares; an int64 graph gets the timestep truncated.
     const timestepInfo = unet.inputs[UNET_INPUT.timestep]!;
     const timestep = inputTensor(unet, UNET_INPUT.timestep, [t], timestepInfo.rank === 0 ? [] : [1]);
-    const outputs = await unet.run({
+    const feeds = {
       [UNET_INPUT.sample]: inputTensor(unet, UNET_INPUT.sample, sample, [rows.length, ...latentDims]),
       [UNET_INPUT.timestep]: timestep,
       [UNET_INPUT.encoderHiddenStates]: hiddenStates,
-    });
+    };
+    started = performance.now();
+    const outputs = await unet.run(feeds);
+    timings.unet += performance.now() - started;
     return applyGuidance(readFloat32(firstOutput(unet, outputs)), rows, images.map((image) => image.request), latentSize);
   }
 

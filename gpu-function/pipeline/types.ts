@@ -22,6 +22,14 @@ export interface StageTimings {
   denoise: number;
   vae: number;
   png: number;
+  /**
+   * Parts of `denoise`, summed over all steps (divide by the step count for a per-step figure): the
+   * UNet calls, and the scheduler's own arithmetic (`scale_model_input` and `step`). The rest of
+   * `denoise` is preparing latents, assembling the UNet's input and guidance. For the bench; the
+   * service's Server-Timing and metrics report the five stages above.
+   */
+  unet: number;
+  scheduler: number;
 }
 
 export interface GeneratedImage {
