@@ -28,10 +28,25 @@ const token = randomBytes(32).toString('hex');
 let gpu: GpuFunctionProcess | undefined;
 let edge: WranglerDev | undefined;
 let stopping = false;
+let firstSignalAt = 0;
+/**
+ * One Ctrl-C can reach us two or three times within milliseconds: from the terminal, and relayed by
+ * npm and by tsx's CLI (`npm start` runs `tsx scripts/start.ts`). Only a signal that comes later than
+ * this after the first counts as a second Ctrl-C (kill both parts now instead of waiting for them).
+ */
+const REPEATED_SIGNAL_MS = 1_000;
 
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGHUP', () => void stop('SIGHUP'));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (!stopping) {
+      firstSignalAt = performance.now();
+      void stop(signal);
+    } else if (performance.now() - firstSignalAt > REPEATED_SIGNAL_MS) {
+      sayError(`${signal} again: killing both parts now`);
+      process.exit(130); // the 'exit' handler kills them
+    }
+  });
+}
 // Last resort (an uncaught error, process.exit anywhere): no child may outlive us.
 process.on('exit', () => {
   edge?.forceStop();
@@ -118,15 +133,9 @@ function watchForCrashes(gpuFunction: GpuFunctionProcess, wrangler: WranglerDev)
   }
 }
 
-/** Stops both children (the GPU function finishes its work first), then exits. A second signal kills them. */
+/** Stops both children (the GPU function finishes its work first), then exits. */
 async function stop(reason: string, exitCode = 0): Promise<void> {
-  if (stopping) {
-    if (reason.startsWith('SIG')) {
-      sayError(`${reason} again: killing both parts now`);
-      process.exit(130); // the 'exit' handler kills them
-    }
-    return;
-  }
+  if (stopping) return;
   stopping = true;
   if (reason.startsWith('SIG')) say(`${reason}: stopping the edge and the GPU function`);
   const [edgeStatus, gpuStatus] = await Promise.all([edge?.stop(), gpu?.stop()]);

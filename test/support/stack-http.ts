@@ -21,6 +21,6 @@ export async function fetchAnswer(url: string, init: RequestInit = {}): Promise<
 
 /** `/v1/images?…` on `origin`, the query built from `params` as a browser form would. */
 export function imageUrl(origin: string, params: Readonly<Record<string, string | number>>): string {
-  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
   return `${origin}/v1/images?${query.toString()}`;
 }

@@ -1,0 +1,62 @@
+// `scripts/start.ts` (what `npm start` runs) as a child process of a test: its output collected line by
+// line, a way to wait for a line, and its exit. Spawned through `node --import tsx` directly, so a
+// signal the test sends reaches it as a terminal's Ctrl-C would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ROOT } from './stack-processes';
+
+export interface StartScript {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** stdout and stderr lines, in arrival order. */
+  readonly output: string[];
+  /** The first output line (already seen or still to come) that matches; rejects if the script exits first. */
+  waitForLine(pattern: RegExp): Promise<RegExpMatchArray>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function runStartScript(env: Readonly<Record<string, string>>): StartScript {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
+  const streamsClosed = [child.stdout, child.stderr].map((stream) => {
+    const lines = createInterface({ input: stream });
+    lines.on('line', (line) => {
+      output.push(line);
+      for (const waiter of [...waiters]) {
+        const match = waiter.pattern.exec(line);
+        if (match !== null) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(match);
+        }
+      }
+    });
+    return new Promise<void>((resolve) => lines.once('close', resolve));
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const exited = Promise.all([exit, ...streamsClosed]).then(([status]) => status);
+  return {
+    child,
+    pid: child.pid!,
+    output,
+    exited,
+    waitForLine(pattern) {
+      for (const line of output) {
+        const match = pattern.exec(line);
+        if (match !== null) return Promise.resolve(match);
+      }
+      return new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        void exited.then((status) =>
+          reject(new Error(`start.ts exited (${JSON.stringify(status)}) before printing ${pattern}:\n${output.join('\n')}`)),
+        );
+      });
+    },
+  };
+}
