@@ -1,0 +1,23 @@
+// Generated images leave the worker with their buffers transferred (moved, not copied) to the main
+// thread. Only a view that spans its whole ArrayBuffer is transferred: transferring detaches the whole
+// buffer, which could be shared with other views (Node's Buffer pool is); such a view is copied first.
+import type { GeneratedImage } from '../../pipeline/types';
+
+export function transferableImages(images: readonly GeneratedImage[]): {
+  images: GeneratedImage[];
+  transfer: ArrayBuffer[];
+} {
+  const transfer = new Set<ArrayBuffer>();
+  const own = (view: Uint8Array): Uint8Array => {
+    const { buffer } = view;
+    if (!(buffer instanceof ArrayBuffer) || view.byteOffset !== 0 || view.byteLength !== buffer.byteLength) {
+      const copy = view.slice();
+      transfer.add(copy.buffer);
+      return copy;
+    }
+    transfer.add(buffer);
+    return view;
+  };
+  const owned = images.map((image) => ({ ...image, png: own(image.png), pixels: own(image.pixels) }));
+  return { images: owned, transfer: [...transfer] };
+}
