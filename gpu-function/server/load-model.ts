@@ -1,26 +1,31 @@
 // Start-up, after the HTTP server listens: resolve MODEL (Hub download into the HF cache, or a local
-// folder), open the three networks on the execution provider, decide the defaults (environment, else
-// the folder's dreamurl.json, else built-in), then warm up — one
-// generation at the default size with WARMUP_STEPS steps, so the first real request does not pay for
-// onnxruntime's first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that
+// folder), open the three networks on the execution provider in the pipeline's worker thread
+// (pipeline-thread/), load the tokenizer here too for /v1/tokenize, decide the defaults (environment,
+// else the folder's dreamurl.json, else built-in), then warm up — one generation at the default size
+// with WARMUP_STEPS steps, through the worker like every batch, so the first real request does not pay
+// for onnxruntime's first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that
 // shape). Only then does /ping say 200.
 import { settingsForModel, type GpuFunctionConfig } from '../config';
 import { readModelProfile } from '../model/model-profile';
 import { progressPrinter } from '../model/download-progress';
 import { resolveModel } from '../model/resolve-model';
-import { loadPipeline } from '../pipeline/load-pipeline';
 import { defaultSchedulerName } from '../pipeline/schedulers';
 import { batchKeyOf } from '../pipeline/batch-compatibility';
+import { ClipTokenizer } from '../pipeline/tokenizer/clip-tokenizer';
 import type { GeneratedImage, ResolvedGeneration } from '../pipeline/types';
 import { Batcher } from './batcher/batcher';
 import { GenerationParams } from './generation-params';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
+import type { PipelineCrashedError } from './pipeline-thread/errors';
+import { PipelineThread } from './pipeline-thread/pipeline-thread';
 import type { ServingModel } from './service-state';
 
 export interface LoadedModel extends ServingModel {
   /** Where the UNet runs. */
   readonly provider: 'cuda' | 'cpu';
+  /** Settles when the pipeline's worker thread stops on its own after loading (it never comes back). */
+  readonly crashed: Promise<PipelineCrashedError>;
   release(): Promise<void>;
 }
 
@@ -50,19 +55,25 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     onProgress: progressPrinter((message) => log('info', 'model_download', { message })),
     log: (message) => log('info', 'model', { message }),
   });
-  const loaded = await loadPipeline(resolved, {
-    provider: config.provider,
-    ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
-    log: (message) => log('info', 'onnxruntime', { message }),
-  });
-  log('info', 'model_loaded', { model: resolved.model, provider: loaded.provider, ms: Math.round(performance.now() - started) });
-
+  // The model's own settings first: an inconsistent dreamurl.json fails before seconds of loading.
   const { defaults, limits } = settingsForModel(config, await readModelProfile(resolved.dir));
   const params = new GenerationParams(
     { ...defaults, scheduler: defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
     limits,
     resolved.schedulerConfig,
   );
+  const starting = PipelineThread.start(resolved, {
+    provider: config.provider,
+    intraOpThreads: config.intraOpThreads,
+    log: (message) => log('info', 'onnxruntime', { message }),
+  });
+  const tokenizer = await ClipTokenizer.fromFolder(resolved.tokenizerDir).catch(async (error: unknown) => {
+    await starting.then((pipeline) => pipeline.release(), () => undefined);
+    throw error;
+  });
+  const pipeline = await starting;
+  log('info', 'model_loaded', { model: resolved.model, provider: pipeline.provider, ms: Math.round(performance.now() - started) });
+
   const batcher = new Batcher<ResolvedGeneration, GeneratedImage>({
     keyOf: batchKeyOf,
     costOf: generationCost,
@@ -70,7 +81,7 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     batchTimeoutMs: config.batching.batchTimeoutMs,
     maxQueue: config.batching.maxQueue,
     async run(batch) {
-      const images = await loaded.pipeline.generate(batch);
+      const images = await pipeline.generate(batch);
       metrics.observeBatch(batch.length, images[0]!.timings);
       return images;
     },
@@ -78,17 +89,21 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
   const model: LoadedModel = {
     identity: { id: resolved.id, revision: resolved.revision, model: resolved.model },
     params,
-    tokenizer: loaded.tokenizer,
+    tokenizer,
     batcher,
-    provider: loaded.provider,
-    release: () => loaded.release(),
+    provider: pipeline.provider,
+    crashed: pipeline.crashed,
+    release: () => pipeline.release(),
   };
   options.onWarming(model);
 
   if (config.warmupSteps > 0) {
     started = performance.now();
     const warmup = params.resolve({ prompt: 'warm-up', seed: 0, steps: config.warmupSteps });
-    await loaded.pipeline.generate([warmup]);
+    await pipeline.generate([warmup]).catch(async (error: unknown) => {
+      await pipeline.release().catch(() => undefined);
+      throw error;
+    });
     const ms = performance.now() - started;
     // The first estimate of throughput for Retry-After, until real batches replace it.
     batcher.recordThroughput([warmup], ms);

@@ -84,6 +84,17 @@ export function shuttingDown(): ProblemError {
   });
 }
 
+/** The pipeline cannot run here any more (its worker thread crashed, or the model failed to load). */
+export function pipelineUnavailable(): ProblemError {
+  return new ProblemError({
+    type: problemType('pipeline-unavailable'),
+    title: 'Pipeline unavailable',
+    status: 503,
+    detail: 'The pipeline stopped working on this instance, which is going away; another instance should take it.',
+    retryAfterSeconds: DRAINING_RETRY_AFTER_SECONDS,
+  });
+}
+
 export function queueFull(detail: string, retryAfterSeconds: number): ProblemError {
   return new ProblemError({
     type: problemType('queue-full'),

@@ -34,6 +34,12 @@ export interface GpuFunctionService {
   readonly metrics: ServiceMetrics;
   /** Settles when the model is loaded and warm (rejects when loading failed; the state is then `failed`). */
   readonly ready: Promise<void>;
+  /**
+   * Settles with the cause when the pipeline stops working after start-up — its worker thread crashed —
+   * and the state turns `failed` (/ping 503, new work 503). Never settles otherwise. main.ts then drains
+   * and exits 1, so the platform restarts the instance.
+   */
+  readonly failed: Promise<Error>;
   /** Stops taking work, finishes what is queued and running (at most `graceMs`), closes the server. */
   shutdown(graceMs?: number): Promise<ShutdownResult>;
 }
@@ -49,6 +55,8 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
   });
   const app = createApp({ state, metrics, log, token: config.token, requestTimeoutMs: config.requestTimeoutMs });
   let loaded: LoadedModel | undefined;
+  let reportFailure!: (error: Error) => void;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
   const load = (): Promise<void> =>
     loadModel(config, { log, metrics, onWarming: (model) => state.warming(model) }).then(
       (model) => {
@@ -57,6 +65,12 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
         const seconds = (performance.now() - startedAt) / 1000;
         metrics.startupSeconds.set(seconds);
         log('info', 'ready', { model: model.identity.model, provider: model.provider, startup_ms: Math.round(seconds * 1000) });
+        void model.crashed.then((error) => {
+          // The batch it was running has failed with this error; what is queued fails fast with 503s.
+          state.failed();
+          log('error', 'pipeline_failed', { error: errorMessage(error) });
+          reportFailure(error);
+        });
       },
       (error: unknown) => {
         state.failed();
@@ -112,6 +126,7 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
     state,
     metrics,
     ready: loading,
+    failed,
     shutdown(graceMs) {
       shuttingDown ??= shutdown(graceMs);
       return shuttingDown;

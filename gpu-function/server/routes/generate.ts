@@ -10,10 +10,12 @@ import { QueueClosedError, QueueFullError } from '../batcher/errors';
 import { errorMessage, type Logger } from '../logger';
 import { PIPELINE_STAGES, type ServiceMetrics, type Stage } from '../metrics';
 import type { StageTimings } from '../../pipeline/types';
+import { PipelineStoppedError } from '../pipeline-thread/errors';
 import {
   deadlineExceeded,
   generationFailed,
   invalidBody,
+  pipelineUnavailable,
   queueFull,
   shuttingDown,
 } from '../problems';
@@ -79,6 +81,8 @@ export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
       }
       if (error instanceof QueueFullError) throw queueFull(error.message, error.retryAfterSeconds);
       if (error instanceof QueueClosedError) throw shuttingDown();
+      // Queued behind a batch whose worker thread crashed: never ran, may run elsewhere.
+      if (error instanceof PipelineStoppedError) throw pipelineUnavailable();
       deps.log('error', 'generation_failed', { id: c.var.requestId, error: errorMessage(error) });
       throw generationFailed();
     }

@@ -1,8 +1,9 @@
 // infra/Dockerfile, checked as far as a machine without a Docker engine can: every COPY from the build
 // context exists and passes infra/Dockerfile.dockerignore, the esbuild pinned there is the one the
-// lockfile resolves, and the image's own commands work — the bundling RUN line builds the server, the
-// CMD serves the fixture from that bundle (with the image's ENV), and the HEALTHCHECK command fails
-// while the model loads and passes once /ping says 200.
+// lockfile resolves, and the image's own commands work — the bundling RUN line builds the server and
+// its pipeline worker (the one that loads onnxruntime-node), the CMD serves the fixture from that bundle
+// (with the image's ENV), and the HEALTHCHECK command fails while the model loads and passes once /ping
+// says 200.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,8 +80,14 @@ describe("the image's commands", () => {
   it('bundles the server with the RUN line, serves the fixture with CMD, and HEALTHCHECK follows /ping', async () => {
     // RUN esbuild … (the build stage works in /src; here the repository is the source folder).
     const run = instructions.find((line) => line.startsWith('RUN esbuild '))!;
-    const args = run.slice('RUN esbuild '.length).split(/\s+/).map((arg) => arg.replace(/^--outfile=dist/, `--outfile=${app}/dist`));
+    const args = run.slice('RUN esbuild '.length).split(/\s+/).map((arg) => arg.replace(/^--outdir=dist/, `--outdir=${app}/dist`));
     execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), args, { cwd: ROOT, stdio: 'pipe' });
+    // Two files side by side: main.mjs starts the worker from pipeline-worker.mjs beside itself, and
+    // only the worker loads onnxruntime (the main thread never runs a network).
+    const main = readFileSync(join(app, 'dist/gpu-function/main.mjs'), 'utf8');
+    const worker = readFileSync(join(app, 'dist/gpu-function/pipeline-worker.mjs'), 'utf8');
+    expect(main).not.toContain('onnxruntime-node');
+    expect(worker).toContain('from "onnxruntime-node"');
     // The runtime stage's layout: /app/node_modules, /app/package.json, /app/dist.
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
     writeFileSync(join(app, 'package.json'), readFileSync(join(ROOT, 'package.json')));
