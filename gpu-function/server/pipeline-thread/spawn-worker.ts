@@ -10,7 +10,8 @@
 //   pipeline-worker.mjs beside it, bundled as a second output file; no tsx (a devDependency) there.
 //
 // Either way the bootstrap first registers the `exit` handler that marks the control word STOPPED
-// (exit-guard.ts), so even a worker that fails while loading its modules is seen as stopped.
+// (exit-guard.ts), so even a worker that fails while loading its modules is seen as stopped (and the
+// main thread marks it too when it sees the worker exit).
 import { Worker } from 'node:worker_threads';
 import { STOPPED } from './exit-guard';
 import type { PipelineWorkerData } from './protocol';
@@ -31,16 +32,17 @@ export function pipelineWorkerUrl(): URL {
 export function spawnPipelineWorker(data: PipelineWorkerData): Worker {
   const entry = pipelineWorkerUrl();
   const typescript = entry.pathname.endsWith('.ts');
-  const steps = [
-    "'use strict';",
-    "const { workerData } = require('node:worker_threads');",
-    `process.on('exit', () => { const word = new Int32Array(workerData.control); Atomics.store(word, 0, ${STOPPED}); Atomics.notify(word, 0); });`,
-    '(async () => {',
-    typescript ? `  (await import(${JSON.stringify(tsxApiUrl(entry))})).register();` : '',
-    `  await import(${JSON.stringify(entry.href)});`,
-    '})();',
+  // Runs as a CommonJS script, or as a module when the process has --input-type=module (workers
+  // inherit it): so no `require` and no top-level await, only dynamic import().
+  const bootstrap = [
+    'let control;',
+    `process.on('exit', () => { if (control !== undefined) { Atomics.store(control, 0, ${STOPPED}); Atomics.notify(control, 0); } });`,
+    "import('node:worker_threads')",
+    '  .then(({ workerData }) => { control = new Int32Array(workerData.control); })',
+    typescript ? `  .then(() => import(${JSON.stringify(tsxApiUrl(entry))})).then(({ register }) => register())` : '',
+    `  .then(() => import(${JSON.stringify(entry.href)}));`,
   ];
-  return new Worker(steps.join('\n'), { eval: true, workerData: data, name: 'pipeline' });
+  return new Worker(bootstrap.join('\n'), { eval: true, workerData: data, name: 'pipeline' });
 }
 
 function tsxApiUrl(entry: URL): string {

@@ -11,7 +11,8 @@ export function transferableImages(images: readonly GeneratedImage[]): {
   const own = (view: Uint8Array): Uint8Array => {
     const { buffer } = view;
     if (!(buffer instanceof ArrayBuffer) || view.byteOffset !== 0 || view.byteLength !== buffer.byteLength) {
-      const copy = view.slice();
+      // A copy into a buffer of its own (not `view.slice()`, which on a Buffer is another view).
+      const copy = new Uint8Array(view);
       transfer.add(copy.buffer);
       return copy;
     }
