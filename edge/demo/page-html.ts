@@ -1,5 +1,5 @@
 // The demo page's markup. Every control has a label; the status line is an aria-live region so a
-// screen reader hears "generating…", errors and success; the form submits on Enter.
+// screen reader hears "generating…", errors and success; Enter in the prompt box generates.
 export const DEMO_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -16,8 +16,9 @@ export const DEMO_PAGE_HTML = `<!doctype html>
 
   <form id="generate-form" novalidate>
     <label for="prompt">Prompt</label>
-    <textarea id="prompt" name="prompt" rows="3" maxlength="1000" required
+    <textarea id="prompt" name="prompt" rows="3" maxlength="1000" required aria-describedby="prompt-hint"
       placeholder="a lighthouse at dusk, oil painting"></textarea>
+    <p id="prompt-hint" class="field-hint">Press Enter to generate.</p>
 
     <details id="options">
       <summary>Options</summary>

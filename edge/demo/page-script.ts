@@ -18,7 +18,9 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   var recentList = document.getElementById('recent');
   var shownObjectUrl = null;
 
-  function field(name) { return form.elements[name].value.trim(); }
+  // Whitespace runs (line breaks from a paste or Shift+Enter included) become one space: the API
+  // collapses spaces itself but refuses control characters such as a line break.
+  function field(name) { return form.elements[name].value.replace(/\s+/g, ' ').trim(); }
 
   function setStatus(text, isError) {
     status.textContent = text;
@@ -138,6 +140,15 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
       })
       .catch(function () { setStatus('The server could not be reached. Check your connection and try again.', true); })
       .then(function () { setBusy(false); });
+  });
+
+  // Enter in the prompt box generates, as in a one-line field (a prompt has no line breaks).
+  form.elements.prompt.addEventListener('keydown', function (event) {
+    if (event.key !== 'Enter' || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    event.preventDefault();
+    if (button.disabled) return; // one picture at a time
+    if (typeof form.requestSubmit === 'function') form.requestSubmit(button);
+    else button.click();
   });
 
   copy.addEventListener('click', function () {

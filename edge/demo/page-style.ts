@@ -18,11 +18,14 @@ button:focus-visible, textarea:focus-visible, input:focus-visible, summary:focus
 #status { min-height: 1.5em; }
 #status.error { color: var(--error); font-weight: 600; }
 figure { margin: 0; }
-#picture { display: block; max-width: 100%; height: auto; border-radius: 6px; image-rendering: auto; }
+/* One size whatever the model's: a 64 px test picture no smaller than the recent thumbnails, a
+   1024 px one no wider than the column. */
+#picture { display: block; width: 100%; max-width: 32rem; height: auto; border-radius: 6px; image-rendering: auto; }
 figcaption { font-size: 0.9rem; opacity: 0.8; }
 .snippet-row { display: flex; gap: 0.5rem; }
 .snippet-row input { flex: 1; font-family: ui-monospace, monospace; font-size: 0.85rem; }
 .hint { font-size: 0.9rem; word-break: break-all; }
+.field-hint { margin: 0.25rem 0 0; font-size: 0.85rem; opacity: 0.8; }
 #recent { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(6rem, 1fr)); gap: 0.5rem; }
 #recent img { width: 100%; height: auto; border-radius: 4px; display: block; }
 #recent a { display: block; }
