@@ -10,7 +10,11 @@
 // Modes (see Scenario): ok, slow, status, not_png, truncated, corrupt, drop, wrong_size, wrong_model,
 // wrong_seed, no_model, trickle, hang. A scenario applies to the next `times` calls (all when absent).
 // `POST /as/<model>/v1/generate` answers as `<model>` (`<id>@<revision>`, URL-encoded), so one stub
-// can play several model profiles. Run alone: `tsx test/support/gpu-stub-server.ts --port 8788`.
+// can play several model profiles. Faults that are not per prompt: `defaultScenario` (how prompts
+// without a scenario are answered, e.g. a slow GPU for every miss of a load test), and
+// refuseConnections() / acceptConnections(), which stop and restart listening on the same port (a GPU
+// function that is down, then back). Run alone: `tsx test/support/gpu-stub-server.ts --port 8788`
+// (`--delay-ms N`: every answer takes N ms).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -53,10 +57,16 @@ export interface GpuStubOptions {
   readonly model?: string;
   /** When set, /v1 calls need `Authorization: Bearer <token>` (as the GPU function's GPU_FUNCTION_TOKEN). */
   readonly token?: string;
+  /** How prompts without a scenario of their own are answered (default: `ok`). */
+  readonly defaultScenario?: Omit<Scenario, 'prompt' | 'times'>;
 }
 
 export interface GpuStub {
   readonly url: string;
+  /** Stops listening and cuts open connections: connecting now fails (ECONNREFUSED), as to a stopped process. */
+  refuseConnections(): Promise<void>;
+  /** Listens again on the same port, with the same scenarios and call records. */
+  acceptConnections(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,20 +124,34 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
 
   function takeScenario(prompt: string): Scenario | undefined {
     const entry = scenarios.get(prompt);
-    if (entry === undefined || entry.left <= 0) return undefined;
+    if (entry === undefined || entry.left <= 0) {
+      return options.defaultScenario === undefined ? undefined : { prompt, ...options.defaultScenario };
+    }
     entry.left -= 1;
     return entry.scenario;
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const listen = (port: number, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  await listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    refuseConnections: stopListening,
+    acceptConnections: () => (server.listening ? Promise.resolve() : listen(port, address)),
+    close: stopListening,
   };
 }
 
@@ -254,6 +278,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const i = process.argv.indexOf(`--${name}`);
     return i === -1 ? undefined : process.argv[i + 1];
   };
-  const stub = await startGpuStub({ port: Number(arg('port') ?? 8788), model: arg('model'), token: process.env.GPU_FUNCTION_TOKEN });
+  const delayMs = arg('delay-ms');
+  const stub = await startGpuStub({
+    port: Number(arg('port') ?? 8788),
+    model: arg('model'),
+    token: process.env.GPU_FUNCTION_TOKEN,
+    ...(delayMs === undefined ? {} : { defaultScenario: { mode: 'slow', delayMs: Number(delayMs) } }),
+  });
   console.log(`GPU stub listening on ${stub.url}`);
 }
