@@ -108,18 +108,22 @@ function modelNote(c: StackConfig): string {
 }
 
 function explainStartupFailure(error: unknown): void {
-  if (error instanceof GpuStartupError) {
-    sayError(`the GPU function could not load MODEL=${config.model}: ${error.reason ?? 'it exited'}`);
-    if (!config.modelIsLocal) {
-      sayError(
-        'without network access, a Hub model must already be in the Hugging Face cache (HF_HOME; see docs/models.md). ' +
-          'Or point MODEL at a local folder in the diffusers ONNX layout, e.g. `MODEL=./test/fixtures/tiny-sd npm start` ' +
-          '(the tiny test model) or `MODEL=/path/to/stable-diffusion-onnx npm start`.',
-      );
-    }
+  if (!(error instanceof GpuStartupError)) {
+    sayError(`could not start: ${error instanceof Error ? error.message : String(error)}`);
     return;
   }
-  sayError(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+  if (error.failure?.event !== 'startup_failed') {
+    sayError(`the GPU function could not start: ${error.failure?.reason ?? `it exited (${error.status.signal ?? error.status.code})`}`);
+    return;
+  }
+  sayError(`the GPU function could not load MODEL=${config.model}: ${error.failure.reason}`);
+  if (!config.modelIsLocal) {
+    sayError(
+      'without network access, a Hub model must already be in the Hugging Face cache (HF_HOME; see docs/models.md). ' +
+        'Or point MODEL at a local folder in the diffusers ONNX layout, e.g. `MODEL=./test/fixtures/tiny-sd npm start` ' +
+        '(the tiny test model) or `MODEL=/path/to/stable-diffusion-onnx npm start`.',
+    );
+  }
 }
 
 /** A child that exits on its own takes the stack down: half a stack only answers 503s. */

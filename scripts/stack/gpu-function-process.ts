@@ -23,15 +23,21 @@ export interface GpuFunctionOptions {
   readonly onLog?: (line: GpuLogLine | { readonly raw: string; readonly stream: OutputStream }) => void;
 }
 
-/** The GPU function could not load its model (it logged startup_failed and exited). */
+/** Why the GPU function stopped before it was ready, in its own words (its last failure log line). */
+export interface GpuFailure {
+  /** `startup_failed`: the model could not be loaded; `start_failed`: the port; `invalid_config`: a setting. */
+  readonly event: string;
+  readonly reason: string;
+}
+
+/** The GPU function exited before it was ready. */
 export class GpuStartupError extends Error {
   override readonly name = 'GpuStartupError';
-  /** The GPU function's own explanation (startup_failed / start_failed / invalid_config), if it gave one. */
-  readonly reason: string | undefined;
+  readonly failure: GpuFailure | undefined;
   readonly status: ExitStatus;
-  constructor(reason: string | undefined, status: ExitStatus) {
-    super(`the GPU function stopped before it was ready: ${reason ?? `exit ${status.signal ?? status.code}`}`);
-    this.reason = reason;
+  constructor(failure: GpuFailure | undefined, status: ExitStatus) {
+    super(`the GPU function stopped before it was ready: ${failure?.reason ?? `exit ${status.signal ?? status.code}`}`);
+    this.failure = failure;
     this.status = status;
   }
 }
@@ -54,7 +60,7 @@ const FAILURE_EVENTS = new Set(['startup_failed', 'start_failed', 'invalid_confi
 
 /** Spawns the GPU function. Returns at once: `listening` and `ready()` tell how far it got. */
 export function spawnGpuFunction(options: GpuFunctionOptions): GpuFunctionProcess {
-  let failure: string | undefined;
+  let failure: GpuFailure | undefined;
   let resolveListening: (url: string) => void = () => undefined;
   const listeningUrl = new Promise<string>((resolve) => {
     resolveListening = resolve;
@@ -72,7 +78,7 @@ export function spawnGpuFunction(options: GpuFunctionOptions): GpuFunctionProces
         return;
       }
       if (line.event === 'listening' && typeof line.url === 'string') resolveListening(line.url);
-      if (FAILURE_EVENTS.has(line.event)) failure ??= failureReason(line);
+      if (FAILURE_EVENTS.has(line.event)) failure ??= { event: line.event, reason: failureReason(line) };
       options.onLog?.(line);
     },
   });
