@@ -51,17 +51,18 @@ export class ManagedProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    this.#child.on('error', () => undefined); // reported through `exited` below
     if (this.#child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
     this.pid = this.#child.pid;
-    const closed = (['stdout', 'stderr'] as const).map((stream) => {
-      const lines = createInterface({ input: this.#child[stream]!, crlfDelay: Infinity });
-      lines.on('line', (line) => options.onLine(line, stream));
-      return new Promise<void>((resolve) => lines.once('close', resolve));
-    });
-    const exit = new Promise<ExitStatus>((resolve) => {
-      this.#child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    this.exited = Promise.all([exit, ...closed]).then(([status]) => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      createInterface({ input: this.#child[stream]!, crlfDelay: Infinity }).on('line', (line) => options.onLine(line, stream));
+    }
+    // 'close' comes after the exit and after both pipes have closed (every line has been read), even
+    // when a pipe ends in an error; 'error' is a child that could not be spawned at all.
+    this.exited = new Promise<ExitStatus>((resolve) => {
+      this.#child.once('close', (code, signal) => resolve({ code, signal }));
+      this.#child.once('error', () => resolve({ code: null, signal: null }));
+    }).then((status) => {
       this.#status = status;
       return status;
     });

@@ -114,7 +114,7 @@ describe('npm start', () => {
     expect(printed).not.toContain(key);
 
     script.child.kill('SIGINT');
-    expect(await script.exited).toEqual({ code: 0, signal: null });
+    expect(await script.exited, script.output.join('\n')).toEqual({ code: 0, signal: null });
     expect(script.output).toContain('dreamurl: stopped');
     expect(script.output).toContain('[gpu] stopped');
     expect(await survivors(processes)).toEqual([]);
@@ -154,7 +154,7 @@ describe('npm start', () => {
       const processes = stackProcesses(script.pid);
       expect(processes.length).toBeGreaterThanOrEqual(3); // GPU function, wrangler, workerd
       script.child.kill('SIGTERM');
-      expect(await script.exited).toEqual({ code: 0, signal: null });
+      expect(await script.exited, script.output.join('\n')).toEqual({ code: 0, signal: null });
       expect(await survivors(processes)).toEqual([]);
     });
   });
@@ -170,7 +170,7 @@ describe('npm start', () => {
     const { env } = startEnv('offline', { HF_ENDPOINT: `http://127.0.0.1:${closedPort}` });
     running = runStartScript(env);
 
-    expect(await running.exited).toEqual({ code: 1, signal: null });
+    expect(await running.exited, running.output.join('\n')).toEqual({ code: 1, signal: null });
     const printed = running.output.join('\n');
     expect(printed).toContain('dreamurl: the GPU function could not load MODEL=CompVis/stable-diffusion-v1-4@onnx: Error: cannot reach the Hub');
     expect(printed).toContain('`MODEL=./test/fixtures/tiny-sd npm start`');
@@ -180,7 +180,7 @@ describe('npm start', () => {
   it('refuses bad settings before starting anything, naming each (exit 2)', async () => {
     const { env } = startEnv('invalid', { MODEL: 'not a model', EDGE_PORT: '70000', RATE_LIMIT_PER_MINUTE: 'lots' });
     running = runStartScript(env);
-    expect(await running.exited).toEqual({ code: 2, signal: null });
+    expect(await running.exited, running.output.join('\n')).toEqual({ code: 2, signal: null });
     const printed = running.output.join('\n');
     expect(printed).toMatch(/MODEL: MODEL=not a model is neither a folder on disk nor a Hub repo id/);
     expect(printed).toContain('EDGE_PORT: must be a port number');

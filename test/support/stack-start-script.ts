@@ -23,9 +23,8 @@ export function runStartScript(env: Readonly<Record<string, string>>): StartScri
   });
   const output: string[] = [];
   const waiters: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
-  const streamsClosed = [child.stdout, child.stderr].map((stream) => {
-    const lines = createInterface({ input: stream });
-    lines.on('line', (line) => {
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
       output.push(line);
       for (const waiter of [...waiters]) {
         const match = waiter.pattern.exec(line);
@@ -35,12 +34,11 @@ export function runStartScript(env: Readonly<Record<string, string>>): StartScri
         }
       }
     });
-    return new Promise<void>((resolve) => lines.once('close', resolve));
+  }
+  // 'close': exited, and both pipes read to the end.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  const exited = Promise.all([exit, ...streamsClosed]).then(([status]) => status);
   return {
     child,
     pid: child.pid!,
