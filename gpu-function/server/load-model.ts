@@ -67,6 +67,8 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     intraOpThreads: config.intraOpThreads,
     log: (message) => log('info', 'onnxruntime', { message }),
   });
+  // Awaited below, once the tokenizer is read: a failure before then must not count as unhandled.
+  starting.catch(() => undefined);
   const tokenizer = await ClipTokenizer.fromFolder(resolved.tokenizerDir).catch(async (error: unknown) => {
     await starting.then((pipeline) => pipeline.release(), () => undefined);
     throw error;
