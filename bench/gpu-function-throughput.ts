@@ -12,28 +12,32 @@
 //        [--requests 24] [--rounds 3] [--provider cpu]
 // Prints a markdown table. Closed loop: `concurrency` clients each send their next request as soon as
 // the previous one is answered; every request has its own seed. Figures, never pass/fail.
+// runGpuFunctionThroughputBench() is what bench/run.ts calls.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { type BenchSection, isMain, machineLine, printSection } from './support/stats';
 
 const ROOT = join(import.meta.dirname, '..');
-const { values: args } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'test/fixtures/tiny-sd' },
-    size: { type: 'string', default: '64' },
-    steps: { type: 'string', default: '20' },
-    requests: { type: 'string', default: '24' },
-    rounds: { type: 'string', default: '3' },
-    provider: { type: 'string', default: 'cpu' },
-  },
-});
-const SIZE = Number(args.size);
-const STEPS = Number(args.steps);
-const REQUESTS = Number(args.requests);
-const ROUNDS = Number(args.rounds);
 const CONCURRENCY = [1, 4, 8] as const;
+
+export interface ThroughputOptions {
+  /** A model folder or Hub repo id. @default 'test/fixtures/tiny-sd' */
+  readonly model?: string;
+  /** Width and height. @default 64 */
+  readonly size?: number;
+  /** @default 20 */
+  readonly steps?: number;
+  /** Requests per cell. @default 24 */
+  readonly requests?: number;
+  /** Interleaved rounds; each cell is the median. @default 3 */
+  readonly rounds?: number;
+  /** EXECUTION_PROVIDER. @default 'cpu' */
+  readonly provider?: string;
+}
+
+type Settings = Required<ThroughputOptions>;
 
 interface Service {
   readonly child: ChildProcess;
@@ -42,7 +46,7 @@ interface Service {
   readonly startupMs: number;
 }
 
-async function startService(maxBatchSize: number, batchTimeoutMs: number): Promise<Service> {
+async function startService(args: Settings, maxBatchSize: number, batchTimeoutMs: number): Promise<Service> {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-function/server/main.ts'], {
     cwd: ROOT,
@@ -57,9 +61,9 @@ async function startService(maxBatchSize: number, batchTimeoutMs: number): Promi
       // Multiples of 16 for the fixture (its UNet downsamples once); real SD exports keep 64.
       SIDE_MULTIPLE: '16',
       MIN_SIDE: '16',
-      DEFAULT_WIDTH: String(SIZE),
-      DEFAULT_HEIGHT: String(SIZE),
-      DEFAULT_STEPS: String(STEPS),
+      DEFAULT_WIDTH: String(args.size),
+      DEFAULT_HEIGHT: String(args.size),
+      DEFAULT_STEPS: String(args.steps),
       HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -91,7 +95,7 @@ interface LoadResult {
   readonly pingMaxMs: number;
 }
 
-async function runLoad(service: Service, concurrency: number, seedBase: number): Promise<LoadResult> {
+async function runLoad(service: Service, concurrency: number, seedBase: number, requests: number): Promise<LoadResult> {
   const before = await batchStats(service.url);
   const latencies: number[] = [];
   let next = 0;
@@ -108,7 +112,7 @@ async function runLoad(service: Service, concurrency: number, seedBase: number):
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < REQUESTS) {
+      while (next < requests) {
         const seed = seedBase + next++;
         const t = performance.now();
         const response = await fetch(`${service.url}/v1/generate`, {
@@ -127,7 +131,7 @@ async function runLoad(service: Service, concurrency: number, seedBase: number):
   await pinger;
   const after = await batchStats(service.url);
   return {
-    imagesPerSecond: REQUESTS / seconds,
+    imagesPerSecond: requests / seconds,
     p50LatencyMs: median(latencies),
     meanBatchSize: (after.sum - before.sum) / (after.count - before.count),
     pingP50Ms: median(pings),
@@ -150,98 +154,136 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const configs = [
-  { name: 'batched', maxBatchSize: 8, batchTimeoutMs: 100 },
-  { name: 'batched-no-wait', maxBatchSize: 8, batchTimeoutMs: 0 },
-  { name: 'unbatched', maxBatchSize: 1, batchTimeoutMs: 0 },
-] as const;
-interface Cell {
-  readonly imagesPerSecond: number[];
-  readonly p50LatencyMs: number[];
-  readonly meanBatchSize: number[];
-  readonly pings: { p50: number[]; max: number[] };
-}
-const services = new Map<string, Service>();
-for (const config of configs) services.set(config.name, await startService(config.maxBatchSize, config.batchTimeoutMs));
-const cells = new Map<string, Cell>();
-const cellOf = (name: string, concurrency: number): Cell => {
-  const key = `${name}:${concurrency}`;
-  let cell = cells.get(key);
-  if (cell === undefined) {
-    cell = { imagesPerSecond: [], p50LatencyMs: [], meanBatchSize: [], pings: { p50: [], max: [] } };
-    cells.set(key, cell);
+export async function runGpuFunctionThroughputBench(options: ThroughputOptions = {}): Promise<BenchSection> {
+  const args: Settings = {
+    model: options.model ?? 'test/fixtures/tiny-sd',
+    size: options.size ?? 64,
+    steps: options.steps ?? 20,
+    requests: options.requests ?? 24,
+    rounds: options.rounds ?? 3,
+    provider: options.provider ?? 'cpu',
+  };
+  const { size, steps, requests, rounds } = args;
+  const out: string[] = [];
+  const configs = [
+    { name: 'batched', maxBatchSize: 8, batchTimeoutMs: 100 },
+    { name: 'batched-no-wait', maxBatchSize: 8, batchTimeoutMs: 0 },
+    { name: 'unbatched', maxBatchSize: 1, batchTimeoutMs: 0 },
+  ] as const;
+  interface Cell {
+    readonly imagesPerSecond: number[];
+    readonly p50LatencyMs: number[];
+    readonly meanBatchSize: number[];
+    readonly pings: { p50: number[]; max: number[] };
   }
-  return cell;
-};
-try {
-  // One untimed round first: the first batch of each new batch size allocates its buffers.
-  for (const config of configs) {
-    for (const concurrency of CONCURRENCY) await runLoad(services.get(config.name)!, concurrency, 1_000_000 + concurrency * 1000);
-  }
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const concurrency of CONCURRENCY) {
-      for (const config of configs) {
-        const load = await runLoad(services.get(config.name)!, concurrency, round * 100_000 + concurrency * 1000);
-        const cell = cellOf(config.name, concurrency);
-        cell.imagesPerSecond.push(load.imagesPerSecond);
-        cell.p50LatencyMs.push(load.p50LatencyMs);
-        cell.meanBatchSize.push(load.meanBatchSize);
-        cell.pings.p50.push(load.pingP50Ms);
-        cell.pings.max.push(load.pingMaxMs);
+  const services = new Map<string, Service>();
+  for (const config of configs) services.set(config.name, await startService(args, config.maxBatchSize, config.batchTimeoutMs));
+  const cells = new Map<string, Cell>();
+  const cellOf = (name: string, concurrency: number): Cell => {
+    const key = `${name}:${concurrency}`;
+    let cell = cells.get(key);
+    if (cell === undefined) {
+      cell = { imagesPerSecond: [], p50LatencyMs: [], meanBatchSize: [], pings: { p50: [], max: [] } };
+      cells.set(key, cell);
+    }
+    return cell;
+  };
+  try {
+    // One untimed round first: the first batch of each new batch size allocates its buffers.
+    for (const config of configs) {
+      for (const concurrency of CONCURRENCY) await runLoad(services.get(config.name)!, concurrency, 1_000_000 + concurrency * 1000, requests);
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const concurrency of CONCURRENCY) {
+        for (const config of configs) {
+          const load = await runLoad(services.get(config.name)!, concurrency, round * 100_000 + concurrency * 1000, requests);
+          const cell = cellOf(config.name, concurrency);
+          cell.imagesPerSecond.push(load.imagesPerSecond);
+          cell.p50LatencyMs.push(load.p50LatencyMs);
+          cell.meanBatchSize.push(load.meanBatchSize);
+          cell.pings.p50.push(load.pingP50Ms);
+          cell.pings.max.push(load.pingMaxMs);
+        }
       }
     }
+  } finally {
+    for (const service of services.values()) await stopService(service);
   }
-} finally {
-  for (const service of services.values()) await stopService(service);
-}
-const results = new Map(
-  configs.map((config) => [
-    config.name,
-    {
-      startupMs: services.get(config.name)!.startupMs,
-      load: new Map(
-        CONCURRENCY.map((concurrency) => {
-          const cell = cellOf(config.name, concurrency);
-          const result: LoadResult = {
-            imagesPerSecond: median(cell.imagesPerSecond),
-            p50LatencyMs: median(cell.p50LatencyMs),
-            meanBatchSize: median(cell.meanBatchSize),
-            pingP50Ms: median(cell.pings.p50),
-            pingMaxMs: Math.max(...cell.pings.max),
-          };
-          return [concurrency, result] as const;
-        }),
-      ),
-    },
-  ]),
-);
-
-const batched = results.get('batched')!;
-const noWait = results.get('batched-no-wait')!;
-const unbatched = results.get('unbatched')!;
-const fmt = (value: number, digits = 2): string => value.toFixed(digits);
-console.log(
-  `GPU function throughput — model ${args.model}, ${SIZE}×${SIZE}, ${STEPS} steps, guidance 7.5, ` +
-    `${REQUESTS} requests per cell, median of ${ROUNDS} interleaved rounds, ` +
-    `provider ${args.provider}; ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`,
-);
-console.log(
-  '| concurrency | batched img/s | unbatched img/s | batched ÷ unbatched | mean batch | p50 latency batched / unbatched (ms) ' +
-    '| BATCH_TIMEOUT_MS=0: img/s, ÷ unbatched, mean batch | /ping p50 / max while busy, batched (ms) |',
-);
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const concurrency of CONCURRENCY) {
-  const b = batched.load.get(concurrency)!;
-  const u = unbatched.load.get(concurrency)!;
-  const n = noWait.load.get(concurrency)!;
-  console.log(
-    `| ${concurrency} | ${fmt(b.imagesPerSecond)} | ${fmt(u.imagesPerSecond)} | ${fmt(b.imagesPerSecond / u.imagesPerSecond)}× | ` +
-      `${fmt(b.meanBatchSize, 1)} | ${fmt(b.p50LatencyMs, 0)} / ${fmt(u.p50LatencyMs, 0)} | ` +
-      `${fmt(n.imagesPerSecond)}, ${fmt(n.imagesPerSecond / u.imagesPerSecond)}×, ${fmt(n.meanBatchSize, 1)} | ` +
-      `${fmt(b.pingP50Ms, 1)} / ${fmt(b.pingMaxMs, 0)} |`,
+  const results = new Map(
+    configs.map((config) => [
+      config.name,
+      {
+        startupMs: services.get(config.name)!.startupMs,
+        load: new Map(
+          CONCURRENCY.map((concurrency) => {
+            const cell = cellOf(config.name, concurrency);
+            const result: LoadResult = {
+              imagesPerSecond: median(cell.imagesPerSecond),
+              p50LatencyMs: median(cell.p50LatencyMs),
+              meanBatchSize: median(cell.meanBatchSize),
+              pingP50Ms: median(cell.pings.p50),
+              pingMaxMs: Math.max(...cell.pings.max),
+            };
+            return [concurrency, result] as const;
+          }),
+        ),
+      },
+    ]),
   );
+
+  const batched = results.get('batched')!;
+  const noWait = results.get('batched-no-wait')!;
+  const unbatched = results.get('unbatched')!;
+  const fmt = (value: number, digits = 2): string => value.toFixed(digits);
+  out.push(
+    `GPU function throughput — model ${args.model}, ${size}×${size}, ${steps} steps, guidance 7.5, ` +
+      `${requests} requests per cell, median of ${rounds} interleaved rounds, ` +
+      `provider ${args.provider}; ${machineLine()}.`,
+    '',
+  );
+  out.push(
+    '| concurrency | batched img/s | unbatched img/s | batched ÷ unbatched | mean batch | p50 latency batched / unbatched (ms) ' +
+      '| BATCH_TIMEOUT_MS=0: img/s, ÷ unbatched, mean batch | /ping p50 / max while busy, batched (ms) |',
+  );
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const concurrency of CONCURRENCY) {
+    const b = batched.load.get(concurrency)!;
+    const u = unbatched.load.get(concurrency)!;
+    const n = noWait.load.get(concurrency)!;
+    out.push(
+      `| ${concurrency} | ${fmt(b.imagesPerSecond)} | ${fmt(u.imagesPerSecond)} | ${fmt(b.imagesPerSecond / u.imagesPerSecond)}× | ` +
+        `${fmt(b.meanBatchSize, 1)} | ${fmt(b.p50LatencyMs, 0)} / ${fmt(u.p50LatencyMs, 0)} | ` +
+        `${fmt(n.imagesPerSecond)}, ${fmt(n.imagesPerSecond / u.imagesPerSecond)}×, ${fmt(n.meanBatchSize, 1)} | ` +
+        `${fmt(b.pingP50Ms, 1)} / ${fmt(b.pingMaxMs, 0)} |`,
+    );
+  }
+  out.push(
+    '',
+    `Start-up to /ping 200 (spawn, tsx, model load, warm-up): batched ${fmt(batched.startupMs, 0)} ms, ` +
+      `batched with BATCH_TIMEOUT_MS=0 ${fmt(noWait.startupMs, 0)} ms, unbatched ${fmt(unbatched.startupMs, 0)} ms.`,
+  );
+  return { title: 'GPU function throughput: images/s at concurrency 1/4/8, with and without batching', lines: out };
 }
-console.log(
-  `\nStart-up to /ping 200 (spawn, tsx, model load, warm-up): batched ${fmt(batched.startupMs, 0)} ms, ` +
-    `batched with BATCH_TIMEOUT_MS=0 ${fmt(noWait.startupMs, 0)} ms, unbatched ${fmt(unbatched.startupMs, 0)} ms.`,
-);
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      size: { type: 'string' },
+      steps: { type: 'string' },
+      requests: { type: 'string' },
+      rounds: { type: 'string' },
+      provider: { type: 'string' },
+    },
+  });
+  const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
+  const options = {
+    model: values.model,
+    size: number(values.size),
+    steps: number(values.steps),
+    requests: number(values.requests),
+    rounds: number(values.rounds),
+    provider: values.provider,
+  };
+  printSection(await runGpuFunctionThroughputBench(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))));
+}

@@ -59,6 +59,8 @@ export interface GpuStubOptions {
   readonly token?: string;
   /** How prompts without a scenario of their own are answered (default: `ok`). */
   readonly defaultScenario?: Omit<Scenario, 'prompt' | 'times'>;
+  /** The PNG for a request (default: pictureFor, small flat colours); e.g. SD-sized pictures for a bench. */
+  readonly picture?: (request: GenerateRequest, width: number, height: number) => Uint8Array;
 }
 
 export interface GpuStub {
@@ -119,7 +121,7 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
     const list = calls.get(request.prompt) ?? [];
     list.push({ body: request, authorization: req.headers.authorization ?? null, model });
     calls.set(request.prompt, list);
-    await answer(res, request, model, takeScenario(request.prompt));
+    await answer(res, request, model, takeScenario(request.prompt), options.picture ?? pictureFor);
   }
 
   function takeScenario(prompt: string): Scenario | undefined {
@@ -155,7 +157,13 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
   };
 }
 
-async function answer(res: ServerResponse, request: GenerateRequest, model: string, scenario: Scenario | undefined): Promise<void> {
+async function answer(
+  res: ServerResponse,
+  request: GenerateRequest,
+  model: string,
+  scenario: Scenario | undefined,
+  makePicture: (request: GenerateRequest, width: number, height: number) => Uint8Array,
+): Promise<void> {
   const width = request.width ?? 512;
   const height = request.height ?? 512;
   const mode = scenario?.mode ?? 'ok';
@@ -169,10 +177,10 @@ async function answer(res: ServerResponse, request: GenerateRequest, model: stri
   });
   switch (mode) {
     case 'ok':
-      return sendPng(res, pictureFor(request, width, height), headers);
+      return sendPng(res, makePicture(request, width, height), headers);
     case 'slow':
       await sleep(scenario?.delayMs ?? 500);
-      return sendPng(res, pictureFor(request, width, height), headers);
+      return sendPng(res, makePicture(request, width, height), headers);
     case 'status': {
       const extra: Record<string, string> = scenario?.retryAfter === undefined ? {} : { 'Retry-After': String(scenario.retryAfter) };
       return sendProblem(res, scenario?.status ?? 500, 'injected failure', extra);
@@ -181,33 +189,33 @@ async function answer(res: ServerResponse, request: GenerateRequest, model: stri
       res.writeHead(200, { 'Content-Type': 'text/html' });
       return void res.end('<html><body>Gateway says hello</body></html>');
     case 'truncated':
-      return sendPng(res, pictureFor(request, width, height).subarray(0, -20), headers);
+      return sendPng(res, makePicture(request, width, height).subarray(0, -20), headers);
     case 'corrupt': {
-      const png = Uint8Array.from(pictureFor(request, width, height));
+      const png = Uint8Array.from(makePicture(request, width, height));
       png[png.length - 20] = (png[png.length - 20] ?? 0) ^ 0xff; // inside IDAT, so its CRC fails
       return sendPng(res, png, headers);
     }
     case 'drop': {
-      const png = pictureFor(request, width, height);
+      const png = makePicture(request, width, height);
       res.writeHead(200, headers(png));
       res.write(png.subarray(0, png.length >> 1));
       await sleep(20);
       return void res.destroy();
     }
     case 'wrong_size':
-      return sendPng(res, pictureFor(request, width + 8, height), headers);
+      return sendPng(res, makePicture(request, width + 8, height), headers);
     case 'wrong_model':
-      return sendPng(res, pictureFor(request, width, height), (png) => headers(png, { [HEADERS.model]: scenario?.model ?? 'someone/else@0000000' }));
+      return sendPng(res, makePicture(request, width, height), (png) => headers(png, { [HEADERS.model]: scenario?.model ?? 'someone/else@0000000' }));
     case 'wrong_seed':
-      return sendPng(res, pictureFor(request, width, height), (png) => headers(png, { [HEADERS.seed]: String(request.seed + 1) }));
+      return sendPng(res, makePicture(request, width, height), (png) => headers(png, { [HEADERS.seed]: String(request.seed + 1) }));
     case 'no_model': {
-      const png = pictureFor(request, width, height);
+      const png = makePicture(request, width, height);
       const { [HEADERS.model]: _omitted, ...rest } = headers(png);
       res.writeHead(200, rest);
       return void res.end(png);
     }
     case 'trickle': {
-      const png = pictureFor(request, width, height);
+      const png = makePicture(request, width, height);
       res.writeHead(200, headers(png));
       for (const byte of png) {
         if (res.destroyed) return;

@@ -3,8 +3,9 @@
 // bundled exactly as `wrangler deploy` would ship it (`wrangler deploy --dry-run --outdir`), and run
 // by miniflare with the bindings wrangler.toml declares (R2, Durable Objects, vars) — only the vars
 // given here are changed. Optionally a second Worker runs beside it on the same R2 bucket (same
-// miniflare instance, same persistence), e.g. the bench's baseline (bench/support/baseline-worker.js).
-// Each Worker gets its own direct socket, so neither goes through miniflare's entry worker.
+// miniflare instance, same persistence), e.g. the bench's baseline (bench/support/baseline-worker.js),
+// and a twin of the edge with the Cache API turned off (every hit then comes from R2). Each Worker
+// gets its own direct socket, so none goes through miniflare's entry worker.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,8 @@ export interface WorkerdEdgeOptions {
   readonly vars: Readonly<Record<string, string>>;
   /** A Worker to run beside the edge, bound to the same R2 bucket as `IMAGES`. */
   readonly extraWorker?: ExtraWorker;
+  /** Also run the same edge with the Cache API off (miniflare `cache: false`), on the same R2 bucket. */
+  readonly cacheOffTwin?: boolean;
   /** Every line workerd writes (the Workers' console output and its own messages). */
   readonly onLog?: (line: string) => void;
 }
@@ -37,6 +40,8 @@ export interface WorkerdEdge {
   readonly url: string;
   /** The extra Worker's socket, when one was asked for. */
   readonly extraUrl: string | undefined;
+  /** The cache-off twin's socket, when one was asked for. */
+  readonly cacheOffUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -71,6 +76,7 @@ export async function startWorkerdEdge(options: WorkerdEdgeOptions): Promise<Wor
     unsafeDirectSockets: socket,
   } as WorkerOptions;
   const workers: WorkerOptions[] = [edge];
+  if (options.cacheOffTwin === true) workers.push({ ...edge, name: `${EDGE}-cache-off`, cache: false } as WorkerOptions);
   if (options.extraWorker !== undefined) {
     workers.push({
       name: options.extraWorker.name,
@@ -94,9 +100,11 @@ export async function startWorkerdEdge(options: WorkerdEdgeOptions): Promise<Wor
     await mf.ready;
     const url = (await mf.unsafeGetDirectURL(EDGE)).origin;
     const extraUrl = options.extraWorker === undefined ? undefined : (await mf.unsafeGetDirectURL(options.extraWorker.name)).origin;
+    const cacheOffUrl = options.cacheOffTwin === true ? (await mf.unsafeGetDirectURL(`${EDGE}-cache-off`)).origin : undefined;
     return {
       url,
       extraUrl,
+      cacheOffUrl,
       async close() {
         await mf.dispose();
         await rm(scratch, { recursive: true, force: true });

@@ -1,0 +1,132 @@
+// Where a generation's time goes, on the tiny-sd fixture with the CPU provider: the pipeline's own
+// stage timings (StageTimings: tokenize, text encoder, denoise split into UNet calls and scheduler
+// arithmetic, VAE, PNG), and, by timing every onnxruntime session.run from outside the pipeline, the
+// share of the whole that is spent outside onnxruntime (tokenizer, noise, schedulers, guidance, tensor
+// copies, RGB conversion, PNG) — the part this project's TypeScript is responsible for. The figures of
+// one run are ratios of each other; the tiny model's networks are far cheaper than SD's, so on a real
+// model the share outside onnxruntime is much smaller still.
+// Run alone: npx tsx bench/generation-stages.ts [--runs 10] [--steps 20]
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readModelFolder } from '../gpu-function/model/model-folder';
+import { openModelSession, type ModelSession } from '../gpu-function/pipeline/onnx-runtime';
+import { StableDiffusionPipeline } from '../gpu-function/pipeline/stable-diffusion';
+import { ClipTokenizer } from '../gpu-function/pipeline/tokenizer/clip-tokenizer';
+import type { ResolvedGeneration, StageTimings } from '../gpu-function/pipeline/types';
+import { type BenchSection, fixed, isMain, machineLine, median, printSection } from './support/stats';
+
+export interface GenerationStagesOptions {
+  /** Timed generations per size (after 2 untimed ones). @default 10 */
+  readonly runs?: number;
+  /** @default 20 (the fixture's default) */
+  readonly steps?: number;
+}
+
+const MODEL = join(import.meta.dirname, '../test/fixtures/tiny-sd');
+// The tiny UNet's attention grows with the square of the latent area, so 256² already takes ~1 s a step.
+const SIZES = [64, 128] as const;
+
+/** A session whose run() adds its wall time to `spent.ms`: time inside onnxruntime, tensor conversion included. */
+function timed(session: ModelSession, spent: { ms: number }): ModelSession {
+  return {
+    path: session.path,
+    provider: session.provider,
+    inputs: session.inputs,
+    outputs: session.outputs,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const started = performance.now();
+      try {
+        return await session.run(feeds);
+      } finally {
+        spent.ms += performance.now() - started;
+      }
+    },
+    release: () => session.release(),
+  };
+}
+
+interface Sample {
+  readonly timings: StageTimings;
+  readonly totalMs: number;
+  readonly onnxMs: number;
+}
+
+export async function runGenerationStagesBench(options: GenerationStagesOptions = {}): Promise<BenchSection> {
+  const runs = options.runs ?? 10;
+  const steps = options.steps ?? 20;
+  const folder = await readModelFolder(MODEL);
+  const sessionOptions = { provider: 'cpu' as const, log: () => {} };
+  const spent = { ms: 0 };
+  const sessions = [
+    await openModelSession(folder.graphs.textEncoder, sessionOptions),
+    await openModelSession(folder.graphs.unet, sessionOptions),
+    await openModelSession(folder.graphs.vaeDecoder, sessionOptions),
+  ] as const;
+  const pipeline = new StableDiffusionPipeline({
+    tokenizer: await ClipTokenizer.fromFolder(folder.tokenizerDir),
+    textEncoder: timed(sessions[0], spent),
+    unet: timed(sessions[1], spent),
+    vaeDecoder: timed(sessions[2], spent),
+    schedulerConfig: folder.schedulerConfig,
+    vaeScalingFactor: folder.vaeScalingFactor,
+  });
+  const request = (side: number, seed: number): ResolvedGeneration => ({
+    prompt: 'a lighthouse at dusk, oil painting',
+    negativePrompt: '',
+    seed,
+    steps,
+    guidance: 7.5,
+    width: side,
+    height: side,
+    scheduler: 'pndm',
+  });
+  const once = async (side: number, seed: number): Promise<Sample> => {
+    spent.ms = 0;
+    const started = performance.now();
+    const [image] = await pipeline.generate([request(side, seed)]);
+    return { timings: image!.timings, totalMs: performance.now() - started, onnxMs: spent.ms };
+  };
+  try {
+    const samples = new Map<number, Sample[]>(SIZES.map((side) => [side, []]));
+    for (const side of SIZES) for (let i = 0; i < 2; i++) await once(side, 1000 + i); // warm-up
+    for (let i = 0; i < runs; i++) for (const side of SIZES) samples.get(side)!.push(await once(side, i));
+
+    const cell = (side: number, pick: (s: Sample) => number, digits = 2) => fixed(median(samples.get(side)!.map(pick)), digits);
+    const row = (label: string, pick: (s: Sample) => number, digits = 2) => `| ${label} | ${SIZES.map((side) => cell(side, pick, digits)).join(' | ')} |`;
+    const t = (s: Sample) => s.timings;
+    return {
+      title: 'Generation path: per-stage times on the tiny-sd fixture (CPU)',
+      lines: [
+        `One image, ${steps} steps, PNDM, guidance 7.5 (two UNet rows per step), batch of 1; median of ${runs} runs per size, sizes in turns; ` +
+          `onnxruntime-node CPU provider with its default threads; ${machineLine()}.`,
+        '',
+        `| stage (ms) | ${SIZES.map((side) => `${side}×${side}`).join(' | ')} |`,
+        `|---|${SIZES.map(() => '---:').join('|')}|`,
+        row('tokenize', (s) => t(s).tokenize, 3),
+        row('text encoder', (s) => t(s).textEncoder),
+        row('UNet, per step', (s) => t(s).unet / steps),
+        row('scheduler (scale_model_input + step), per step', (s) => t(s).scheduler / steps, 3),
+        row('rest of denoising (latents, guidance, input assembly), total', (s) => t(s).denoise - t(s).unet - t(s).scheduler),
+        row('VAE decode', (s) => t(s).vae),
+        row('RGB8 + PNG encode', (s) => t(s).png),
+        row('**whole generation**', (s) => s.totalMs),
+        row('inside onnxruntime (3 networks, all calls)', (s) => s.onnxMs),
+        row('**outside onnxruntime, % of the whole**', (s) => (100 * (s.totalMs - s.onnxMs)) / s.totalMs, 1),
+      ],
+    };
+  } finally {
+    await Promise.all(sessions.map((session) => session.release()));
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, steps: { type: 'string' } } });
+  printSection(
+    await runGenerationStagesBench({
+      ...(values.runs === undefined ? {} : { runs: Number(values.runs) }),
+      ...(values.steps === undefined ? {} : { steps: Number(values.steps) }),
+    }),
+  );
+}
