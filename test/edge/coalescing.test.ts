@@ -17,6 +17,10 @@ describe('coalescing', () => {
     for (const body of bodies) expect(body).toEqual(bodies[0]);
     expect(new Set(responses.map((r) => r.headers.get('ETag'))).size).toBe(1);
     expect(await gpuCalls(prompt)).toHaveLength(1);
+    // One request made the picture; the others say they joined it (RFC 9211 detail).
+    const statuses = responses.map((r) => r.headers.get('Cache-Status'));
+    expect(statuses.filter((s) => s === 'dreamurl; fwd=miss; stored')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'dreamurl; fwd=miss; stored; detail=coalesced')).toHaveLength(15);
   });
 
   it('does not coalesce different pictures', async () => {
