@@ -31,7 +31,7 @@ let stopping = false;
 let firstSignalAt = 0;
 /**
  * One Ctrl-C can reach us two or three times within milliseconds: from the terminal, and relayed by
- * npm and by tsx's CLI (`npm start` runs `tsx scripts/start.ts`). Only a signal that comes later than
+ * npm (`npm start` runs `node --import tsx scripts/start.ts`) or by tsx's CLI when started with `tsx`. Only a signal that comes later than
  * this after the first counts as a second Ctrl-C (kill both parts now instead of waiting for them).
  */
 const REPEATED_SIGNAL_MS = 1_000;
