@@ -4,7 +4,7 @@
 // baseline, in the same run, is the least a cache keyed on the URL does: URLSearchParams over the
 // query and one SHA-256 of it. Same code the Worker runs, here on Node's V8 and Web Crypto (workerd
 // uses the same V8 and BoringSSL; absolute figures differ a little, the ratio is what to read).
-// Run alone: npx tsx bench/edge-cpu.ts [--iterations 20000] [--rounds 5]
+// Run alone: npx tsx bench/edge-cpu.ts [--iterations 10000] [--rounds 5]
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../edge/config/config';
 import { contentKey } from '../edge/key/content-key';
@@ -14,7 +14,7 @@ import { createImageQueryReader } from '../edge/params/read-image-query';
 import { type BenchSection, fixed, isMain, machineLine, median, printSection } from './support/stats';
 
 export interface EdgeCpuOptions {
-  /** Requests per measurement. @default 20000 */
+  /** Requests per measurement. @default 10000 */
   readonly iterations?: number;
   /** Interleaved rounds; each figure is the median. @default 5 */
   readonly rounds?: number;
@@ -75,7 +75,7 @@ async function measure(run: (search: string) => Promise<string>, search: string,
 }
 
 export async function runEdgeCpuBench(options: EdgeCpuOptions = {}): Promise<BenchSection> {
-  const iterations = options.iterations ?? 20_000;
+  const iterations = options.iterations ?? 10_000;
   const rounds = options.rounds ?? 5;
   const rows: string[] = [];
   for (const { name, search } of QUERIES) {

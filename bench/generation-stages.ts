@@ -5,7 +5,7 @@
 // copies, RGB conversion, PNG) — the part this project's TypeScript is responsible for. The figures of
 // one run are ratios of each other; the tiny model's networks are far cheaper than SD's, so on a real
 // model the share outside onnxruntime is much smaller still.
-// Run alone: npx tsx bench/generation-stages.ts [--runs 10] [--steps 20]
+// Run alone: npx tsx bench/generation-stages.ts [--runs 10] [--steps 20] [--model <a diffusers ONNX folder>]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readModelFolder } from '../gpu-function/model/model-folder';
@@ -20,9 +20,11 @@ export interface GenerationStagesOptions {
   readonly runs?: number;
   /** @default 20 (the fixture's default) */
   readonly steps?: number;
+  /** A local model folder in the diffusers ONNX layout. @default the tiny-sd test fixture */
+  readonly model?: string;
 }
 
-const MODEL = join(import.meta.dirname, '../test/fixtures/tiny-sd');
+const TINY_SD = join(import.meta.dirname, '../test/fixtures/tiny-sd');
 // The tiny UNet's attention grows with the square of the latent area, so 256² already takes ~1 s a step.
 const SIZES = [64, 128] as const;
 
@@ -56,7 +58,7 @@ interface Sample {
 export async function runGenerationStagesBench(options: GenerationStagesOptions = {}): Promise<BenchSection> {
   const runs = options.runs ?? 10;
   const steps = options.steps ?? 20;
-  const folder = await readModelFolder(MODEL);
+  const folder = await readModelFolder(options.model ?? TINY_SD);
   const sessionOptions = { provider: 'cpu' as const, log: () => {} };
   const spent = { ms: 0 };
   const sessions = [
@@ -97,7 +99,7 @@ export async function runGenerationStagesBench(options: GenerationStagesOptions 
     const row = (label: string, pick: (s: Sample) => number, digits = 2) => `| ${label} | ${SIZES.map((side) => cell(side, pick, digits)).join(' | ')} |`;
     const t = (s: Sample) => s.timings;
     return {
-      title: 'Generation path: per-stage times on the tiny-sd fixture (CPU)',
+      title: `Generation path: per-stage times on ${options.model ?? 'the tiny-sd fixture'} (CPU)`,
       lines: [
         `One image, ${steps} steps, PNDM, guidance 7.5 (two UNet rows per step), batch of 1; median of ${runs} runs per size, sizes in turns; ` +
           `onnxruntime-node CPU provider with its default threads; ${machineLine()}.`,
@@ -122,11 +124,12 @@ export async function runGenerationStagesBench(options: GenerationStagesOptions 
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, steps: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, steps: { type: 'string' }, model: { type: 'string' } } });
   printSection(
     await runGenerationStagesBench({
       ...(values.runs === undefined ? {} : { runs: Number(values.runs) }),
       ...(values.steps === undefined ? {} : { steps: Number(values.steps) }),
+      ...(values.model === undefined ? {} : { model: values.model }),
     }),
   );
 }
