@@ -1,5 +1,5 @@
 // Property-based fuzzing of `POST /v1/generate` on the real GPU function (tiny-sd fixture, CPU, a
-// real server on a free loopback port): 10,000 generated bodies per run, sent 10 at a time, a new seed
+// real server on a free loopback port): 10,000 generated bodies per run, sent 20 at a time, a new seed
 // each run (printed). Every answer is well-formed and the right one:
 //   - a body the wire contract accepts within the model's limits → 200 with a PNG of the asked size
 //     and X-Seed, or 503 "queue full" (see below);
@@ -20,7 +20,7 @@ import { fuzzSeed, seedLine } from '../support/fuzz-seed';
 import { expectedPicture, type FuzzRequest, fuzzRequest, LIMITS, refusalStatus } from './support/generate-bodies';
 
 const RUNS = 10_000;
-const AT_ONCE = 10;
+const AT_ONCE = 20;
 const HANG_MS = 30_000;
 
 let gpu: InProcessService;
