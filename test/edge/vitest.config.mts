@@ -20,6 +20,8 @@ export default defineConfig({
             GPU_TIMEOUT_MS: '10000',
             GPU_RETRY_MAX_WAIT_MS: '2000',
             RATE_LIMIT_PER_MINUTE: '0',
+            // Replays a property-based test's inputs (RELIABILITY.md, Seeds); empty draws a new seed.
+            FUZZ_SEED: process.env.FUZZ_SEED ?? '',
             MODELS: JSON.stringify([
               {
                 name: 'tiny-sd',
