@@ -1,8 +1,8 @@
 // GPU function throughput: images per second through the real service over HTTP at concurrency 1, 4
 // and 8, batched (MAX_BATCH_SIZE=8, with the default BATCH_TIMEOUT_MS of 100 and with 0) against
-// unbatched (MAX_BATCH_SIZE=1) in the same run, plus the
-// start-up time to /ping 200 and how long /ping takes to answer while the service is busy (onnxruntime-
-// node runs each network call on the main thread, so HTTP is served between calls, not during them).
+// unbatched (MAX_BATCH_SIZE=1) in the same run, plus the start-up time to /ping 200 and how long /ping
+// takes to answer while the service is busy (the pipeline runs in a worker thread, so this measures
+// what generation still costs the HTTP thread: scheduling, copies, and on 2 cores the shared CPU).
 // Each configuration is its own process (`gpu-function/server/main.ts`, as `npm run start:gpu` runs
 // it). They start one after the other (start-up is timed alone), then take turns: every round runs
 // each concurrency against each configuration in turn, only one loaded at a time, so a slow patch of a
