@@ -97,6 +97,8 @@ export const HEADERS = Object.freeze({
   /** `<id>@<revision>` of the model that made the picture. */
   model: 'X-Model',
   serverTiming: 'Server-Timing',
+  /** Sent by the edge: the milliseconds it will still wait, so the GPU function drops work nobody awaits. */
+  requestTimeout: 'X-Request-Timeout-Ms',
 });
 
 /** RFC 9457 problem details, as both services answer errors. */

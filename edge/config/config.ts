@@ -1,5 +1,5 @@
 // The edge's configuration, parsed once from the Worker's env (or process.env on Node) into a frozen,
-// typed object that is passed down. Names match DESIGN.md and docs/edge-configuration.md. Error
+// typed object that is passed down. Names match docs/edge-configuration.md. Error
 // messages name the setting but never echo its value (some are secrets).
 import { z } from 'zod';
 import { defaultProfile, type ModelProfile, modelProfilesSchema } from './model-profiles';

@@ -39,7 +39,7 @@ async function attemptOnce(target: GpuTarget, body: GenerateRequest, deadline: n
     try {
       response = await fetch(generateUrl(target.url), {
         method: 'POST',
-        headers: requestHeaders(target.token),
+        headers: requestHeaders(target.token, deadline - Date.now()),
         body: JSON.stringify(body),
         signal: controller.signal,
       });
@@ -80,8 +80,13 @@ function generateUrl(base: string): string {
   return new URL('v1/generate', base.endsWith('/') ? base : `${base}/`).toString();
 }
 
-function requestHeaders(token: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'image/png' };
+/** `remainingMs`: what is left of the budget; the GPU function drops the request once that has passed. */
+function requestHeaders(token: string | undefined, remainingMs: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'image/png',
+    [HEADERS.requestTimeout]: String(Math.max(1, Math.ceil(remainingMs))),
+  };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   return headers;
 }

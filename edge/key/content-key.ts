@@ -1,4 +1,4 @@
-// The content key (DESIGN.md "The content key"): hex(sha256(canonical JSON of the resolved request)).
+// The content key (docs/edge-api.md, "The content key and the seed"): hex(sha256(canonical JSON of the resolved request)).
 // One key is one picture: it names the stored object, the ETag and the content URL.
 import type { ImageRequest } from '../params/image-request';
 import { canonicalRequestJson } from './canonical-request';

@@ -1,5 +1,5 @@
 // GET|HEAD /v1/images?prompt=… — a picture by its description. Reads as the list of steps in
-// DESIGN.md: validate and resolve defaults, key, cache → store, and only on a miss: signature,
+// The order of docs/edge-api.md: validate and resolve defaults, key, cache → store, and only on a miss: signature,
 // client budget, one coalesced generation, stored before the answer.
 import type { Context } from 'hono';
 import type { AppDeps } from '../app-deps';

@@ -1,4 +1,4 @@
-// The GPU function's HTTP API as a Hono app (DESIGN.md, "gpu-function HTTP"): the work routes under
+// The GPU function's HTTP API as a Hono app (docs/gpu-function.md, "HTTP API"): the work routes under
 // /v1 behind the bearer token, the probes open, every error one RFC 9457 problem via onError.
 import { Hono } from 'hono';
 import type { AppEnv } from './app-env';

@@ -1,5 +1,5 @@
 // Prometheus metrics on a Registry of the service's own (never prom-client's global one, so two
-// services in one process — tests, the bench — count apart). Names from DESIGN.md plus what an
+// services in one process — tests, the bench — count apart). Names from the project design (docs/gpu-function.md, Metrics) plus what an
 // operator needs to size a deployment: requests by route and status, abandoned requests, the batch
 // running now, and how long start-up took.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, linearBuckets, Registry } from 'prom-client';

@@ -45,6 +45,8 @@ export interface Scenario {
 export interface GpuStubCall {
   readonly body: GenerateRequest;
   readonly authorization: string | null;
+  /** X-Request-Timeout-Ms as sent: the milliseconds the caller will still wait. */
+  readonly requestTimeoutMs: string | null;
   /** The model this call was answered as. */
   readonly model: string;
 }
@@ -119,7 +121,8 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
     const request = parsed.data;
     const model = route[1] === undefined ? defaultModel : decodeURIComponent(route[1]);
     const list = calls.get(request.prompt) ?? [];
-    list.push({ body: request, authorization: req.headers.authorization ?? null, model });
+    const timeoutHeader = req.headers[HEADERS.requestTimeout.toLowerCase()];
+    list.push({ body: request, authorization: req.headers.authorization ?? null, requestTimeoutMs: typeof timeoutHeader === 'string' ? timeoutHeader : null, model });
     calls.set(request.prompt, list);
     await answer(res, request, model, takeScenario(request.prompt), options.picture ?? pictureFor);
   }

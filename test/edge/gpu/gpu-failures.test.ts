@@ -105,6 +105,19 @@ describe('GPU failures', () => {
     expect(await gpuCalls(prompt)).toHaveLength(2);
   });
 
+  it('tells the GPU function how long it will still wait (X-Request-Timeout-Ms), less on a retry', async () => {
+    const prompt = uniquePrompt('a lighthouse against the clock');
+    await setScenario({ prompt, mode: 'status', status: 503, retryAfter: 1, times: 1 });
+    const res = await edgeApp({ GPU_TIMEOUT_MS: '5000' }).request(imagesPath({ prompt }));
+    expect(res.status).toBe(200);
+    const [first, second] = (await gpuCalls(prompt)).map((call) => Number(call.requestTimeoutMs));
+    expect(first).toBeGreaterThan(4000);
+    expect(first).toBeLessThanOrEqual(5000);
+    // The retry came after the 1 s Retry-After, so at least that much less is left.
+    expect(second).toBeLessThanOrEqual((first ?? 0) - 1000);
+    expect(second).toBeGreaterThan(0);
+  });
+
   it('answers 503 with Retry-After when the GPU function cannot be reached', async () => {
     const prompt = uniquePrompt('an unreachable lighthouse');
     // Port 1 on loopback: nothing listens there, the connection is refused.

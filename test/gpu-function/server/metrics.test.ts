@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => gpu.close());
 
-it('is Prometheus text with the DESIGN.md metrics, all at rest after start-up', async () => {
+it('is Prometheus text with the documented metrics (docs/gpu-function.md), all at rest after start-up', async () => {
   const response = await fetch(`${gpu.url}/metrics`);
   expect(response.headers.get('Content-Type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   const text = await response.text();
