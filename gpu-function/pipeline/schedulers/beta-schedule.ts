@@ -39,7 +39,11 @@ function betasFor(className: string, config: BetaScheduleConfig): Float32Array {
     case 'squaredcos_cap_v2':
       return betasForAlphaBar(n);
     default:
-      throw new RangeError(`${config.beta_schedule} is not implemented for ${className}`);
+      // The same three diffusers' __init__ accepts (it raises NotImplementedError for anything else):
+      // a model whose scheduler_config.json names another schedule is refused at load, not guessed at.
+      throw new RangeError(
+        `beta_schedule "${config.beta_schedule}" is not one ${className} accepts (linear, scaled_linear, squaredcos_cap_v2)`,
+      );
   }
 }
 

@@ -60,7 +60,7 @@ describe('Stable Diffusion σ range', () => {
 
   it('an unknown beta_schedule is an error naming the class', () => {
     expect(() => noiseSchedule('DDIMScheduler', config({ beta_schedule: 'cosine' }))).toThrow(
-      'cosine is not implemented for DDIMScheduler',
+      'beta_schedule "cosine" is not one DDIMScheduler accepts (linear, scaled_linear, squaredcos_cap_v2)',
     );
   });
 });
