@@ -1,0 +1,24 @@
+// wrangler.toml's model profiles are what a deployed edge validates against. Every request they let
+// through must be one the GPU function accepts with its built-in settings (the SD 1.x defaults of
+// gpu-function/config.ts, what it serves without a dreamurl.json); otherwise a client's size or step
+// count that the edge accepted would come back as a 502 instead of a 400.
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { modelProfilesSchema } from '../../edge/config/model-profiles';
+import { configFromEnv } from '../../gpu-function/config';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+it("wrangler.toml's profiles lie within the GPU function's built-in limits, defaults included", () => {
+  const { bindings } = unstable_getMiniflareWorkerOptions(join(ROOT, 'wrangler.toml')).workerOptions;
+  const profiles = modelProfilesSchema.parse((bindings as Record<string, unknown>).MODELS);
+  const gpu = configFromEnv({}).limits;
+  expect(profiles.length).toBeGreaterThan(0);
+  for (const { name, limits, defaults } of profiles) {
+    expect({ name, min_side: limits.min_side >= gpu.minSide, max_side: limits.max_side <= gpu.maxSide }).toEqual({ name, min_side: true, max_side: true });
+    expect({ name, side_multiple: limits.side_multiple % gpu.sideMultiple, max_steps: limits.max_steps <= gpu.maxSteps }).toEqual({ name, side_multiple: 0, max_steps: true });
+    // The profile's own defaults are checked against its limits by the schema; here, against the GPU's.
+    expect([defaults.width % gpu.sideMultiple, defaults.height % gpu.sideMultiple]).toEqual([0, 0]);
+  }
+});
