@@ -122,7 +122,12 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
     const model = route[1] === undefined ? defaultModel : decodeURIComponent(route[1]);
     const list = calls.get(request.prompt) ?? [];
     const timeoutHeader = req.headers[HEADERS.requestTimeout.toLowerCase()];
-    list.push({ body: request, authorization: req.headers.authorization ?? null, requestTimeoutMs: typeof timeoutHeader === 'string' ? timeoutHeader : null, model });
+    list.push({
+      body: request,
+      authorization: req.headers.authorization ?? null,
+      requestTimeoutMs: typeof timeoutHeader === 'string' ? timeoutHeader : null,
+      model,
+    });
     calls.set(request.prompt, list);
     await answer(res, request, model, takeScenario(request.prompt), options.picture ?? pictureFor);
   }

@@ -22,7 +22,7 @@ import {
 import { readJsonBody } from '../read-json-body';
 import { serverTiming } from '../server-timing';
 import type { ServiceState } from '../service-state';
-import { REQUEST_TIMEOUT_HEADER, requestTimeoutMs } from './request-deadline';
+import { requestTimeoutMs } from './request-deadline';
 import { requireModel } from './require-model';
 
 /** nginx's "client closed request": logged and counted when the client left before its answer. */
@@ -42,7 +42,7 @@ export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
     if (!parsed.success) throw invalidBody(problemErrorsFrom(parsed.error));
     const problems = model.params.problemsOf(parsed.data);
     if (problems.length > 0) throw invalidBody(problems);
-    const timeoutMs = requestTimeoutMs(c.req.header(REQUEST_TIMEOUT_HEADER), deps.requestTimeoutMs);
+    const timeoutMs = requestTimeoutMs(c.req.header(HEADERS.requestTimeout), deps.requestTimeoutMs);
     const request = model.params.resolve(parsed.data);
     const fields = c.var.logFields;
     Object.assign(fields, {

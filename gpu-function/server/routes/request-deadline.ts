@@ -4,14 +4,12 @@
 import { HEADERS } from '../../contract';
 import { invalidHeader } from '../problems';
 
-export const REQUEST_TIMEOUT_HEADER = HEADERS.requestTimeout;
-
 /** Milliseconds the request may still take; throws a 400 problem for a header that is not a positive integer. */
 export function requestTimeoutMs(header: string | undefined, configuredMs: number): number {
   if (header === undefined) return configuredMs;
   const text = header.trim();
   if (!/^\d{1,10}$/.test(text) || Number(text) < 1) {
-    throw invalidHeader(REQUEST_TIMEOUT_HEADER, 'must be a whole number of milliseconds from 1');
+    throw invalidHeader(HEADERS.requestTimeout, 'must be a whole number of milliseconds from 1');
   }
   return Math.min(Number(text), configuredMs);
 }
