@@ -164,7 +164,7 @@ describe('settings this port does not implement are refused, not ignored', () =>
 
   it('an unknown beta_schedule, as diffusers raises NotImplementedError', () => {
     expect(() => createScheduler('euler', { ...sdSchedulerConfig, beta_schedule: 'sigmoid' })).toThrow(
-      'sigmoid is not implemented for EulerDiscreteScheduler',
+      'beta_schedule "sigmoid" is not one EulerDiscreteScheduler accepts',
     );
   });
 });
