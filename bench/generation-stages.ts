@@ -12,7 +12,8 @@ import { readModelFolder } from '../gpu-function/model/model-folder';
 import { openModelSession, type ModelSession } from '../gpu-function/pipeline/onnx-runtime';
 import { StableDiffusionPipeline } from '../gpu-function/pipeline/stable-diffusion';
 import { ClipTokenizer } from '../gpu-function/pipeline/tokenizer/clip-tokenizer';
-import type { ResolvedGeneration, StageTimings } from '../gpu-function/pipeline/types';
+import type { StageTimings } from '../gpu-function/pipeline/types';
+import type { ResolvedGeneration } from '../contract';
 import { type BenchSection, fixed, isMain, machineLine, median, printSection } from './support/stats';
 
 export interface GenerationStagesOptions {
@@ -76,7 +77,7 @@ export async function runGenerationStagesBench(options: GenerationStagesOptions 
   });
   const request = (side: number, seed: number): ResolvedGeneration => ({
     prompt: 'a lighthouse at dusk, oil painting',
-    negativePrompt: '',
+    negative_prompt: '',
     seed,
     steps,
     guidance: 7.5,

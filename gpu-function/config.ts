@@ -3,27 +3,26 @@
 // meaning are listed in docs/gpu-function.md; a bad value stops the process with one line per
 // variable, naming the variable but never echoing a value (GPU_FUNCTION_TOKEN and HF_TOKEN are secrets).
 import { z } from 'zod';
-import { MAX_GUIDANCE, MAX_IMAGE_SIDE, MAX_STEPS, SCHEDULER_NAMES, type SchedulerName } from './contract';
+import {
+  IMAGE_SIDE_MULTIPLE,
+  issueLines,
+  MAX_GUIDANCE,
+  MAX_IMAGE_SIDE,
+  MAX_STEPS,
+  type ModelDefaults,
+  type ModelLimits,
+  type ProfileField,
+  profileProblems,
+  SCHEDULER_NAMES,
+  type SchedulerName,
+  unsetIfBlank,
+} from '../contract';
 import { hubSettingsFromEnv, type Environment, type HubSettings } from './model/hub-settings';
 import { MODEL_PROFILE_FILE, type ModelProfile } from './model/model-profile';
 import type { ExecutionProviderSetting } from './pipeline/onnx-runtime';
 
-/** Width and height must be multiples of the VAE's 8× downsampling at the very least. */
-const LATENT_MULTIPLE = 8;
-
-/** Bounds and defaults of one generation; what `GET /v1/model` reports as `defaults` and `limits`. */
-export interface GenerationLimits {
-  readonly minSide: number;
-  readonly maxSide: number;
-  readonly sideMultiple: number;
-  readonly maxSteps: number;
-}
-
-export interface GenerationDefaults {
-  readonly steps: number;
-  readonly guidance: number;
-  readonly width: number;
-  readonly height: number;
+/** The defaults of `GET /v1/model`, but the scheduler may be left to the model. */
+export interface GenerationDefaults extends Omit<ModelDefaults, 'scheduler'> {
   /** undefined: the model's own scheduler (its scheduler_config.json `_class_name`). */
   readonly scheduler: SchedulerName | undefined;
 }
@@ -53,7 +52,7 @@ export interface GpuFunctionConfig {
   /** After SIGTERM, how long running and queued work may take before the process exits anyway. */
   readonly shutdownGraceMs: number;
   /** Built-in values unless the environment set them; a model folder's dreamurl.json may still fill the rest (settingsForModel). */
-  readonly limits: GenerationLimits;
+  readonly limits: ModelLimits;
   readonly defaults: GenerationDefaults;
   /** Which of the generation settings above the environment set explicitly (they beat the model's profile). */
   readonly explicitGenerationSettings: ReadonlySet<GenerationSettingName>;
@@ -87,9 +86,6 @@ const decimal = (fallback: number, min: number, max: number) =>
     .optional()
     .transform((v) => v ?? fallback);
 
-/** '' counts as unset, as most platforms cannot remove a variable once it is in a template. */
-const emptyAsUnset = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
 const envSchema = z.object({
   MODEL: z.string().trim().optional().transform((v) => v ?? ''),
   HOST: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
@@ -106,14 +102,14 @@ const envSchema = z.object({
   MAX_QUEUE: count(32, 0, 100_000),
   REQUEST_TIMEOUT_MS: count(120_000, 1, 3_600_000),
   SHUTDOWN_GRACE_MS: count(25_000, 0, 3_600_000),
-  MIN_SIDE: count(64, LATENT_MULTIPLE, MAX_IMAGE_SIDE),
-  MAX_SIDE: count(1024, LATENT_MULTIPLE, MAX_IMAGE_SIDE),
-  SIDE_MULTIPLE: count(64, LATENT_MULTIPLE, MAX_IMAGE_SIDE),
+  MIN_SIDE: count(64, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
+  MAX_SIDE: count(1024, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
+  SIDE_MULTIPLE: count(64, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
   MAX_STEPS: count(MAX_STEPS, 1, MAX_STEPS),
   DEFAULT_STEPS: count(50, 1, MAX_STEPS),
   DEFAULT_GUIDANCE: decimal(7.5, 0, MAX_GUIDANCE),
-  DEFAULT_WIDTH: count(512, LATENT_MULTIPLE, MAX_IMAGE_SIDE),
-  DEFAULT_HEIGHT: count(512, LATENT_MULTIPLE, MAX_IMAGE_SIDE),
+  DEFAULT_WIDTH: count(512, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
+  DEFAULT_HEIGHT: count(512, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
   DEFAULT_SCHEDULER: z.enum(SCHEDULER_NAMES).optional(),
   WARMUP_STEPS: count(2, 0, MAX_STEPS),
   LISTEN_WHEN_READY: z
@@ -136,17 +132,15 @@ export class ConfigError extends Error {
 
 /** Parses the environment; throws ConfigError naming every bad variable. */
 export function configFromEnv(env: Environment): GpuFunctionConfig {
-  const raw = Object.fromEntries(NAMES.map((name) => [name, emptyAsUnset(env[name])]));
+  const raw = Object.fromEntries(NAMES.map((name) => [name, unsetIfBlank(env[name])]));
   const parsed = envSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
+  if (!parsed.success) throw new ConfigError(issueLines(parsed.error));
   const v = parsed.data;
-  const limits: GenerationLimits = Object.freeze({
-    minSide: v.MIN_SIDE,
-    maxSide: v.MAX_SIDE,
-    sideMultiple: v.SIDE_MULTIPLE,
-    maxSteps: v.MAX_STEPS,
+  const limits: ModelLimits = Object.freeze({
+    min_side: v.MIN_SIDE,
+    max_side: v.MAX_SIDE,
+    side_multiple: v.SIDE_MULTIPLE,
+    max_steps: v.MAX_STEPS,
   });
   const defaults: GenerationDefaults = Object.freeze({
     steps: v.DEFAULT_STEPS,
@@ -186,18 +180,21 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
 
 /** The variables that set a generation default or limit, each naming a field of the model profile. */
 const GENERATION_SETTINGS = Object.freeze({
-  MIN_SIDE: ['limits', 'min_side', 'minSide'],
-  MAX_SIDE: ['limits', 'max_side', 'maxSide'],
-  SIDE_MULTIPLE: ['limits', 'side_multiple', 'sideMultiple'],
-  MAX_STEPS: ['limits', 'max_steps', 'maxSteps'],
-  DEFAULT_STEPS: ['defaults', 'steps', 'steps'],
-  DEFAULT_GUIDANCE: ['defaults', 'guidance', 'guidance'],
-  DEFAULT_WIDTH: ['defaults', 'width', 'width'],
-  DEFAULT_HEIGHT: ['defaults', 'height', 'height'],
-  DEFAULT_SCHEDULER: ['defaults', 'scheduler', 'scheduler'],
-} as const);
+  MIN_SIDE: 'limits.min_side',
+  MAX_SIDE: 'limits.max_side',
+  SIDE_MULTIPLE: 'limits.side_multiple',
+  MAX_STEPS: 'limits.max_steps',
+  DEFAULT_STEPS: 'defaults.steps',
+  DEFAULT_GUIDANCE: 'defaults.guidance',
+  DEFAULT_WIDTH: 'defaults.width',
+  DEFAULT_HEIGHT: 'defaults.height',
+  DEFAULT_SCHEDULER: 'defaults.scheduler',
+} as const satisfies Record<string, ProfileField>);
 export type GenerationSettingName = keyof typeof GENERATION_SETTINGS;
 const GENERATION_SETTING_NAMES = Object.keys(GENERATION_SETTINGS) as GenerationSettingName[];
+const SETTING_OF_FIELD = new Map<ProfileField, string>(
+  GENERATION_SETTING_NAMES.map((name) => [GENERATION_SETTINGS[name], name]),
+);
 
 /**
  * The defaults and limits for one model: the environment's where it set them, else the model folder's
@@ -206,35 +203,23 @@ const GENERATION_SETTING_NAMES = Object.keys(GENERATION_SETTINGS) as GenerationS
 export function settingsForModel(
   config: Pick<GpuFunctionConfig, 'defaults' | 'limits' | 'explicitGenerationSettings'>,
   profile: ModelProfile,
-): { defaults: GenerationDefaults; limits: GenerationLimits } {
-  const defaults: Record<string, unknown> = { ...config.defaults };
-  const limits: Record<string, unknown> = { ...config.limits };
+): { defaults: GenerationDefaults; limits: ModelLimits } {
+  const merged = { defaults: { ...config.defaults }, limits: { ...config.limits } };
   for (const name of GENERATION_SETTING_NAMES) {
     if (config.explicitGenerationSettings.has(name)) continue;
-    const [section, profileKey, configKey] = GENERATION_SETTINGS[name];
-    const value = (profile[section] as Record<string, unknown> | undefined)?.[profileKey];
-    if (value !== undefined) (section === 'limits' ? limits : defaults)[configKey] = value;
+    const [section, key] = GENERATION_SETTINGS[name].split('.') as ['defaults' | 'limits', string];
+    const value = (profile[section] as Record<string, unknown> | undefined)?.[key];
+    if (value !== undefined) (merged[section] as Record<string, unknown>)[key] = value;
   }
-  const merged = { defaults: Object.freeze(defaults) as unknown as GenerationDefaults, limits: Object.freeze(limits) as unknown as GenerationLimits };
   const problems = consistencyProblems(merged.limits, merged.defaults);
-  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p} (after the model's ${MODEL_PROFILE_FILE})`));
-  return merged;
+  if (problems.length > 0) {
+    throw new ConfigError(problems.map((p) => `${p} (after the model's ${MODEL_PROFILE_FILE})`));
+  }
+  return { defaults: Object.freeze(merged.defaults), limits: Object.freeze(merged.limits) };
 }
 
 /** The limits must admit at least one size, and the defaults must be a request the limits accept. */
-function consistencyProblems(limits: GenerationLimits, defaults: GenerationDefaults): string[] {
-  const problems: string[] = [];
-  if (limits.sideMultiple % LATENT_MULTIPLE !== 0) {
-    problems.push(`SIDE_MULTIPLE: must be a multiple of ${LATENT_MULTIPLE} (the VAE downsamples by 8)`);
-  }
-  if (limits.minSide > limits.maxSide) problems.push('MIN_SIDE: must not exceed MAX_SIDE');
-  if (limits.minSide % limits.sideMultiple !== 0) problems.push('MIN_SIDE: must be a multiple of SIDE_MULTIPLE');
-  if (limits.maxSide % limits.sideMultiple !== 0) problems.push('MAX_SIDE: must be a multiple of SIDE_MULTIPLE');
-  for (const [name, side] of [['DEFAULT_WIDTH', defaults.width], ['DEFAULT_HEIGHT', defaults.height]] as const) {
-    if (side < limits.minSide || side > limits.maxSide || side % limits.sideMultiple !== 0) {
-      problems.push(`${name}: must lie within MIN_SIDE…MAX_SIDE and be a multiple of SIDE_MULTIPLE`);
-    }
-  }
-  if (defaults.steps > limits.maxSteps) problems.push('DEFAULT_STEPS: must not exceed MAX_STEPS');
-  return problems;
+function consistencyProblems(limits: ModelLimits, defaults: GenerationDefaults): string[] {
+  const nameOf = (field: ProfileField) => SETTING_OF_FIELD.get(field) ?? field;
+  return profileProblems({ limits, defaults }, nameOf).map((p) => `${nameOf(p.field)}: ${p.message}`);
 }

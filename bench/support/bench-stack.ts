@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import autocannon, { type AutocannonRequest } from 'autocannon';
 import { configFromEnv } from '../../gpu-function/config';
-import { modelInfoSchema, type ModelInfo } from '../../gpu-function/contract';
+import { modelInfoSchema, type ModelInfo } from '../../contract';
 import { type GpuFunctionService, startGpuFunction } from '../../gpu-function/server/service';
 import { startWorkerdEdge, type WorkerdEdge } from '../../test/support/workerd-edge';
 import { percentile } from './stats';

@@ -2,6 +2,7 @@
 // least-recently-used map bounded by bytes (PNG bytes plus the content URL), so a busy instance
 // keeps its hottest pictures without growing past IMAGE_CACHE_MAX_BYTES. Like the Cache API it
 // may forget anything; the image store stays the truth. Per process: instances do not share it.
+import { readCapped } from '../../contract';
 import type { CachedImage, ImageCache, ImagePayload } from './image-cache';
 
 interface Entry {
@@ -48,7 +49,7 @@ export class MemoryImageCache implements ImageCache {
 
   async put(contentUrl: string, image: ImagePayload): Promise<void> {
     const room = this.#maxBytes - contentUrl.length;
-    const png = image.body instanceof Uint8Array ? image.body.slice() : await readAtMost(image.body, room);
+    const png = image.body instanceof Uint8Array ? image.body.slice() : await readCapped(image.body, room);
     if (png === null || png.byteLength > room) return; // larger than the whole budget: not worth evicting everything
     this.#forget(contentUrl);
     const entry: Entry = { png, seed: image.seed, bytes: png.byteLength + contentUrl.length };
@@ -70,28 +71,4 @@ export class MemoryImageCache implements ImageCache {
     this.#entries.delete(contentUrl);
     this.#bytes -= entry.bytes;
   }
-}
-
-/** The whole stream, or null (and the stream cancelled) once it exceeds `limit` bytes. */
-async function readAtMost(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const png = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    png.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return png;
 }

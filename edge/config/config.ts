@@ -2,16 +2,17 @@
 // typed object that is passed down. Names match docs/edge-configuration.md. Error
 // messages name the setting but never echo its value (some are secrets).
 import { z } from 'zod';
+import { issueLines, unsetIfBlank } from '../../contract';
 import { defaultProfile, type ModelProfile, modelProfilesSchema } from './model-profiles';
 
 /** Numbers arrive as strings from env variables and `--var`, as numbers from wrangler.toml. */
-const count = (fallback: number, max: number) =>
-  z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(max).default(fallback));
+export const count = (fallback: number, max: number) =>
+  z.preprocess(unsetIfBlank, z.coerce.number().int().min(0).max(max).default(fallback));
 
-const optionalSecret = z.preprocess(blankToUndefined, z.string().optional());
+const optionalSecret = z.preprocess(unsetIfBlank, z.string().optional());
 
 const varsSchema = z.object({
-  GPU_FUNCTION_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  GPU_FUNCTION_URL: z.preprocess(unsetIfBlank, z.url({ protocol: /^https?$/ }).optional()),
   GPU_FUNCTION_TOKEN: optionalSecret,
   GPU_TIMEOUT_MS: count(120_000, 3_600_000),
   GPU_MAX_RETRIES: count(2, 10),
@@ -53,8 +54,7 @@ export class ConfigError extends Error {
 export function parseConfig(vars: Readonly<Record<string, unknown>>): EdgeConfig {
   const parsed = varsSchema.safeParse(vars);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`invalid edge configuration:\n  ${lines.join('\n  ')}`);
+    throw new ConfigError(`invalid edge configuration:\n  ${issueLines(parsed.error).join('\n  ')}`);
   }
   const v = parsed.data;
   const unrouted = v.MODELS.filter((p) => p.gpu_function_url === undefined).map((p) => p.name);
@@ -81,10 +81,6 @@ export function parseConfig(vars: Readonly<Record<string, unknown>>): EdgeConfig
 /** API_KEYS: keys separated by commas, spaces or newlines. */
 function parseKeyList(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).filter((k) => k.length > 0);
-}
-
-function blankToUndefined(value: unknown): unknown {
-  return value === '' || value === null ? undefined : value;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -2,34 +2,9 @@
 // defaults and limits. A profile's limits may only narrow the wire contract's absolute bounds, so
 // the edge never forwards a request the GPU function would reject.
 import { z } from 'zod';
-import {
-  IMAGE_SIDE_MULTIPLE,
-  MAX_GUIDANCE,
-  MAX_IMAGE_SIDE,
-  MAX_STEPS,
-  SCHEDULER_NAMES,
-} from '../../gpu-function/contract';
+import { modelDefaultsSchema, modelLimitsSchema, profileProblems } from '../../contract';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-const limitsSchema = z
-  .strictObject({
-    min_side: z.int().min(IMAGE_SIDE_MULTIPLE).max(MAX_IMAGE_SIDE),
-    max_side: z.int().min(IMAGE_SIDE_MULTIPLE).max(MAX_IMAGE_SIDE),
-    side_multiple: z.int().min(IMAGE_SIDE_MULTIPLE).refine((m) => m % IMAGE_SIDE_MULTIPLE === 0, {
-      message: `must be a multiple of ${IMAGE_SIDE_MULTIPLE}`,
-    }),
-    max_steps: z.int().min(1).max(MAX_STEPS),
-  })
-  .refine((l) => l.min_side <= l.max_side, { message: 'min_side must not exceed max_side' });
-
-const defaultsSchema = z.strictObject({
-  steps: z.int().min(1),
-  guidance: z.number().min(0).max(MAX_GUIDANCE),
-  scheduler: z.enum(SCHEDULER_NAMES),
-  width: z.int(),
-  height: z.int(),
-});
 
 export const modelProfileSchema = z
   .strictObject({
@@ -40,19 +15,15 @@ export const modelProfileSchema = z
     /** The commit sha (or `local-<fingerprint>`) every picture of this profile must come from. */
     revision: z.string().min(1),
     default: z.literal(true).optional(),
-    defaults: defaultsSchema,
-    limits: limitsSchema,
+    defaults: modelDefaultsSchema,
+    limits: modelLimitsSchema,
     /** Another GPU function for this model; GPU_FUNCTION_URL when absent. */
     gpu_function_url: z.url({ protocol: /^https?$/ }).optional(),
   })
-  .superRefine((p, ctx) => {
-    const { defaults: d, limits: l } = p;
-    for (const side of ['width', 'height'] as const) {
-      if (d[side] < l.min_side || d[side] > l.max_side || d[side] % l.side_multiple !== 0) {
-        ctx.addIssue({ code: 'custom', path: ['defaults', side], message: 'must lie within the profile limits' });
-      }
+  .superRefine((profile, ctx) => {
+    for (const { field, message } of profileProblems(profile)) {
+      ctx.addIssue({ code: 'custom', path: field.split('.'), message });
     }
-    if (d.steps > l.max_steps) ctx.addIssue({ code: 'custom', path: ['defaults', 'steps'], message: 'exceeds max_steps' });
   });
 
 export type ModelProfile = Readonly<z.infer<typeof modelProfileSchema>>;

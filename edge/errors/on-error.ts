@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { log } from '../log';
-import { ProblemError } from './problem';
+import { ProblemError } from '../../contract';
 import { problemResponse } from './problem-response';
 import { internalError } from './problems';
 

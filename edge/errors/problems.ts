@@ -1,29 +1,16 @@
-// Every problem the edge answers with, in one place, so docs/edge-api.md has one list to mirror.
-// Types are RFC 9457 §3.1.1 URI references; plain HTTP statuses use "about:blank" (§4.2.1).
-import { type ParamError, ProblemError, problemType } from './problem';
+// Every problem the edge answers with, in one place, so docs/edge-api.md has one list to mirror; the
+// shape, ProblemError and the plain-HTTP ones (404, 405, 500) are the contract's.
+import { invalidParams, type ParamError, ProblemError } from '../../contract';
+
+export { internalError, methodNotAllowed, notFound } from '../../contract';
+
+/** Problem type URIs are URNs named after the docs/edge-api.md section that explains them. */
+function problemType(slug: string): string {
+  return `urn:dreamurl:problem:${slug}`;
+}
 
 export function invalidParameters(errors: readonly ParamError[]): ProblemError {
-  return new ProblemError({
-    type: problemType('invalid-parameters'),
-    title: 'Invalid query parameters',
-    status: 400,
-    detail: errors.map((e) => `${e.param}: ${e.message}`).join('; '),
-    errors: [...errors],
-  });
-}
-
-export function notFound(detail: string): ProblemError {
-  return new ProblemError({ type: 'about:blank', title: 'Not Found', status: 404, detail });
-}
-
-export function methodNotAllowed(allow: string): ProblemError {
-  return new ProblemError({
-    type: 'about:blank',
-    title: 'Method Not Allowed',
-    status: 405,
-    detail: `Use ${allow}.`,
-    headers: { Allow: allow },
-  });
+  return invalidParams({ type: problemType('invalid-parameters'), title: 'Invalid query parameters' }, errors);
 }
 
 export function uriTooLong(limit: number): ProblemError {
@@ -113,8 +100,4 @@ export function gpuTimeout(timeoutMs: number, retryAfterSeconds: number): Proble
     detail: `No complete picture within ${timeoutMs} ms.`,
     retryAfterSeconds,
   });
-}
-
-export function internalError(): ProblemError {
-  return new ProblemError({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
 }

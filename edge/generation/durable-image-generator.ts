@@ -2,7 +2,7 @@
 // GenerationCoordinator (named by the key), which coalesces them in memory. The object also
 // outlives the request that started a generation, so a client that gives up does not waste it.
 import { DurableObject } from 'cloudflare:workers';
-import { ProblemError, type ProblemInit } from '../errors/problem';
+import { ProblemError, type ProblemInit } from '../../contract';
 import { gpuUnavailable } from '../errors/problems';
 import { log } from '../log';
 import { R2ImageStore } from '../storage/r2-image-store';

@@ -8,22 +8,14 @@ import type { GenerationJob } from './image-generator';
 export function generationJob(key: string, request: ImageRequest, gpu: GpuSettings): GenerationJob {
   const url = request.model.gpu_function_url ?? gpu.url;
   if (url === undefined) throw new Error(`no GPU function URL for model ${request.model.name}`); // parseConfig rules this out
+  const { model, ...generation } = request;
   return {
     key,
-    request: {
-      prompt: request.prompt,
-      negative_prompt: request.negative_prompt,
-      seed: request.seed,
-      steps: request.steps,
-      guidance: request.guidance,
-      width: request.width,
-      height: request.height,
-      scheduler: request.scheduler,
-    },
+    request: generation,
     gpu: {
       url,
       token: gpu.token,
-      expectedModel: expectedModelHeader(request.model),
+      expectedModel: expectedModelHeader(model),
       timeoutMs: gpu.timeoutMs,
       maxRetries: gpu.maxRetries,
       retryMaxWaitMs: gpu.retryMaxWaitMs,

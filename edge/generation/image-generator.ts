@@ -3,7 +3,7 @@
 // so a later request never regenerates (when the store refuses the write, answer with the picture
 // anyway and say `stored: false`), and (3) store nothing when the GPU answer is refused.
 // Workers: a Durable Object per content key (durable-image-generator.ts). Node: CoalescingGenerator.
-import type { GenerateRequest } from '../../gpu-function/contract';
+import type { ResolvedGeneration } from '../../contract';
 import type { GpuTarget } from '../gpu/gpu-target';
 import type { ImageMetadata } from '../storage/image-store';
 
@@ -11,7 +11,7 @@ import type { ImageMetadata } from '../storage/image-store';
 export interface GenerationJob {
   readonly key: string;
   /** The body of `POST /v1/generate`, every field resolved. */
-  readonly request: GenerateRequest & { readonly width: number; readonly height: number };
+  readonly request: ResolvedGeneration;
   readonly gpu: GpuTarget;
   readonly metadata: ImageMetadata;
 }

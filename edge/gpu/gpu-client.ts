@@ -3,7 +3,7 @@
 //   unreachable → 503 + Retry-After; 503 (or 429) + Retry-After → bounded retries, then 503;
 //   other status → 502; not a complete PNG of the requested size, or another model → 502;
 //   no complete answer within the time budget → 504.
-import { type GenerateRequest, HEADERS } from '../../gpu-function/contract';
+import { HEADERS, type ResolvedGeneration } from '../../contract';
 import { badGpuResponse, gpuTimeout, gpuUnavailable } from '../errors/problems';
 import type { GpuTarget } from './gpu-target';
 import { checkPng } from './png-check';
@@ -16,7 +16,7 @@ export interface GpuImage {
   readonly serverTiming: string | null;
 }
 
-export async function generateOnGpu(target: GpuTarget, body: GenerateRequest): Promise<GpuImage> {
+export async function generateOnGpu(target: GpuTarget, body: ResolvedGeneration): Promise<GpuImage> {
   const deadline = Date.now() + target.timeoutMs;
   for (let attempt = 0; ; attempt++) {
     const answer = await attemptOnce(target, body, deadline);
@@ -31,7 +31,7 @@ export async function generateOnGpu(target: GpuTarget, body: GenerateRequest): P
 
 type Attempt = { kind: 'image'; image: GpuImage } | { kind: 'busy'; retryAfterSeconds: number };
 
-async function attemptOnce(target: GpuTarget, body: GenerateRequest, deadline: number): Promise<Attempt> {
+async function attemptOnce(target: GpuTarget, body: ResolvedGeneration, deadline: number): Promise<Attempt> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
   try {
@@ -65,8 +65,8 @@ async function attemptOnce(target: GpuTarget, body: GenerateRequest, deadline: n
 }
 
 /** Refuses, before anything is stored, a picture that is not the one the content key names. */
-function checkAnswer(target: GpuTarget, body: GenerateRequest, headers: Headers, png: Uint8Array): void {
-  const check = checkPng(png, body.width ?? 0, body.height ?? 0);
+function checkAnswer(target: GpuTarget, body: ResolvedGeneration, headers: Headers, png: Uint8Array): void {
+  const check = checkPng(png, body.width, body.height);
   if (!check.ok) throw badGpuResponse(`The GPU function's answer is not a valid picture: ${check.reason}.`);
   const model = headers.get(HEADERS.model);
   if (model !== target.expectedModel) {

@@ -1,5 +1,6 @@
-// Reads a response body into memory with a size cap, telling a timeout apart from a dropped connection.
-import { ProblemError } from '../errors/problem';
+// Reads the GPU function's answer into memory with a size cap, telling a timeout apart from a dropped
+// connection.
+import { readCapped } from '../../contract';
 import { badGpuResponse, gpuTimeout } from '../errors/problems';
 import { GPU_RETRY_AFTER_SECONDS } from './gpu-limits';
 
@@ -9,34 +10,13 @@ export async function readBody(
   timedOut: () => boolean,
   timeoutMs: number,
 ): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('Content-Length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw badGpuResponse(`The GPU function's answer is larger than ${maxBytes} bytes.`);
-  }
-  if (response.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
+  let bytes: Uint8Array | null;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) throw badGpuResponse(`The GPU function's answer is larger than ${maxBytes} bytes.`);
-      chunks.push(value);
-    }
-  } catch (error) {
-    await reader.cancel().catch(() => undefined);
+    bytes = await readCapped(response.body, maxBytes, response.headers.get('Content-Length'));
+  } catch {
     if (timedOut()) throw gpuTimeout(timeoutMs, GPU_RETRY_AFTER_SECONDS);
-    if (error instanceof ProblemError) throw error;
     throw badGpuResponse('The connection to the GPU function broke off mid-picture.');
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  if (bytes === null) throw badGpuResponse(`The GPU function's answer is larger than ${maxBytes} bytes.`);
   return bytes;
 }

@@ -3,7 +3,7 @@
 // (ECMA-262 Number::toString: shortest round-trip, so guidance 7.50 and 7.5 are both "7.5").
 // It names the model by profile name, repo and pinned revision, and the pipeline version, so a new
 // model commit or a pipeline change that moves pixels gives new keys instead of stale pictures.
-import { PIPELINE_VERSION } from '../../gpu-function/contract';
+import { PIPELINE_VERSION } from '../../contract';
 import type { UnseededImageRequest } from '../params/image-request';
 
 export function canonicalRequestJson(request: UnseededImageRequest, seed: number | undefined): string {

@@ -1,7 +1,7 @@
 // A URL without `seed` still means one picture: its seed is derived from everything else the URL
 // says, as the first 4 bytes (big-endian) of sha256 over the canonical JSON without a seed member.
 // So the derived seed changes whenever anything else that changes pixels does.
-import { MAX_SEED } from '../../gpu-function/contract';
+import { MAX_SEED } from '../../contract';
 import type { UnseededImageRequest } from '../params/image-request';
 import { canonicalRequestJson } from './canonical-request';
 import { sha256 } from './sha256';

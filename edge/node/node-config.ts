@@ -3,25 +3,23 @@
 // needs — where to listen, the LRU budget, whom to trust for client addresses, how long to drain on
 // shutdown. Errors name the setting, never its value (some are secrets).
 import { z } from 'zod';
-import { ConfigError, type EdgeConfig, parseConfig } from '../config/config';
+import { issueLines, unsetIfBlank } from '../../contract';
+import { ConfigError, count, type EdgeConfig, parseConfig } from '../config/config';
 import type { S3Settings } from '../storage/s3-client';
-import { blankToUndefined, issueLines, s3EnvSchema } from './s3-env';
-
-const wholeNumber = (fallback: number, max: number) =>
-  z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(max).default(fallback));
+import { s3EnvSchema } from './s3-env';
 
 /** RFC 9110 §5.1 field-name (a token). */
 const headerName = z.preprocess(
-  blankToUndefined,
+  unsetIfBlank,
   z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name').optional(),
 );
 
 const nodeSchema = z.object({
-  HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
-  PORT: wholeNumber(8787, 65_535),
-  IMAGE_CACHE_MAX_BYTES: wholeNumber(256 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+  HOST: z.preprocess(unsetIfBlank, z.string().default('127.0.0.1')),
+  PORT: count(8787, 65_535),
+  IMAGE_CACHE_MAX_BYTES: count(256 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
   CLIENT_IP_HEADER: headerName,
-  SHUTDOWN_TIMEOUT_MS: wholeNumber(30_000, 3_600_000),
+  SHUTDOWN_TIMEOUT_MS: count(30_000, 3_600_000),
 });
 
 export interface NodeEdgeConfig {

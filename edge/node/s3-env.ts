@@ -1,15 +1,14 @@
 // The S3_* environment variables (docs/storage.md), parsed with zod into S3Settings. Shared by the
 // Node edge (node-config.ts) and `npm run infra:bucket`, so both read a store the same way.
 import { z } from 'zod';
+import { unsetIfBlank } from '../../contract';
 import type { S3Settings } from '../storage/s3-client';
 
-export const blankToUndefined = (value: unknown): unknown => (value === '' || value === null ? undefined : value);
-
-const optionalText = z.preprocess(blankToUndefined, z.string().optional());
+const optionalText = z.preprocess(unsetIfBlank, z.string().optional());
 
 /** true/false, 1/0, yes/no in any letter case; unset or empty = false. */
 export const flag = z.preprocess(
-  (value) => (typeof value === 'string' ? blankToUndefined(value.trim().toLowerCase()) : value),
+  (value) => (typeof value === 'string' ? unsetIfBlank(value.trim().toLowerCase()) : value),
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
     .default('false')
@@ -18,14 +17,14 @@ export const flag = z.preprocess(
 
 export const s3EnvSchema = z
   .object({
-    S3_ENDPOINT: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+    S3_ENDPOINT: z.preprocess(unsetIfBlank, z.url({ protocol: /^https?$/ }).optional()),
     S3_REGION: z.preprocess(
-      blankToUndefined,
+      unsetIfBlank,
       z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1 or auto').default('us-east-1'),
     ),
     // AWS bucket naming rules (3–63 of a-z 0-9 . -); every S3-compatible store accepts these.
     S3_BUCKET: z.preprocess(
-      blankToUndefined,
+      unsetIfBlank,
       z.string({ message: 'is required' }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3–63 of a-z, 0-9, ".", "-"'),
     ),
     S3_ACCESS_KEY_ID: optionalText,
@@ -49,8 +48,3 @@ export const s3EnvSchema = z
         forcePathStyle: v.S3_FORCE_PATH_STYLE,
       }),
   );
-
-/** zod issues as `NAME: message` lines (names only, never values). */
-export function issueLines(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-}

@@ -3,13 +3,14 @@
 // `model` names and limits come from MODELS.
 import { z } from 'zod';
 import {
+  limitProblems,
   MAX_GUIDANCE,
   MAX_IMAGE_SIDE,
   MAX_PROMPT_LENGTH,
   MAX_SEED,
   MAX_STEPS,
   SCHEDULER_NAMES,
-} from '../../gpu-function/contract';
+} from '../../contract';
 import type { ModelProfile } from '../config/model-profiles';
 import type { SeedChoice, UnseededImageRequest } from './image-request';
 import { decimalText, integerText } from './number-text';
@@ -66,19 +67,9 @@ export function createImageQuerySchema(models: readonly ModelProfile[], fallback
       // narrow the contract's absolute bounds checked above, and its defaults. Defaults are resolved
       // here, before anything is hashed, so explicit defaults share a key.
       const model = profileFor(q.model);
-      const { limits, defaults: d } = model;
-      if (q.steps !== undefined && q.steps > limits.max_steps) {
-        ctx.addIssue({ code: 'custom', path: ['steps'], message: `must be at most ${limits.max_steps} for this model` });
-      }
-      for (const side of ['width', 'height'] as const) {
-        const value = q[side];
-        if (value === undefined) continue;
-        if (value < limits.min_side || value > limits.max_side) {
-          const message = `must be from ${limits.min_side} to ${limits.max_side} for this model`;
-          ctx.addIssue({ code: 'custom', path: [side], message });
-        } else if (value % limits.side_multiple !== 0) {
-          ctx.addIssue({ code: 'custom', path: [side], message: `must be a multiple of ${limits.side_multiple}` });
-        }
+      const d = model.defaults;
+      for (const { param, message } of limitProblems(q, model.limits)) {
+        ctx.addIssue({ code: 'custom', path: [param], message });
       }
       return {
         request: {

@@ -1,20 +1,12 @@
-// The resolved request: every input that changes pixels, with the model profile's defaults filled in.
-// This is what the content key hashes and what the GPU function receives.
-import type { SchedulerName } from '../../gpu-function/contract';
+// The resolved request: the contract's ResolvedGeneration (every input that changes pixels, the model
+// profile's defaults filled in; prompts NFC, whitespace collapsed and trimmed) and the profile it is
+// for. This is what the content key hashes; the generation without `model` is what the GPU function
+// receives.
+import type { ResolvedGeneration } from '../../contract';
 import type { ModelProfile } from '../config/model-profiles';
 
-export interface ImageRequest {
+export interface ImageRequest extends ResolvedGeneration {
   readonly model: ModelProfile;
-  /** NFC, whitespace collapsed and trimmed; 1–1000 characters. */
-  readonly prompt: string;
-  /** Same normalisation; "" when none was given. */
-  readonly negative_prompt: string;
-  readonly seed: number;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly width: number;
-  readonly height: number;
-  readonly scheduler: SchedulerName;
 }
 
 export type UnseededImageRequest = Omit<ImageRequest, 'seed'>;

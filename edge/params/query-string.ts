@@ -2,7 +2,7 @@
 // lenient ones guess: URLSearchParams keeps the last of duplicated names and turns bad
 // percent-encoding into U+FFFD, so two different URLs would silently mean one picture. Here both
 // are errors the client sees.
-import type { ParamError } from '../errors/problem';
+import type { ParamError } from '../../contract';
 
 export type RawQuery = ReadonlyMap<string, string>;
 

@@ -1,8 +1,7 @@
 // Reads `GET /v1/images?…` into a resolved request: strict query-string parsing, then the zod schema.
 // Every problem with the query becomes one 400 problem listing each bad parameter.
-import type { z } from 'zod';
+import { paramErrorsFrom } from '../../contract';
 import type { ModelProfile } from '../config/model-profiles';
-import type { ParamError } from '../errors/problem';
 import { invalidParameters } from '../errors/problems';
 import { createImageQuerySchema, type ResolvedQuery } from './image-query-schema';
 import { parseQueryString } from './query-string';
@@ -12,6 +11,9 @@ export interface ImageQuery extends ResolvedQuery {
   readonly signed: ReadonlyMap<string, string>;
 }
 
+/** How the schema's issues name parameters: an unknown one is refused, never ignored. */
+const QUERY_PARAM_NAMES = { unknown: 'is not a parameter of this API', whole: 'query' };
+
 export type ImageQueryReader = (search: string) => ImageQuery;
 
 export function createImageQueryReader(models: readonly ModelProfile[], fallback: ModelProfile): ImageQueryReader {
@@ -20,16 +22,8 @@ export function createImageQueryReader(models: readonly ModelProfile[], fallback
     const raw = parseQueryString(search);
     if (!raw.ok) throw invalidParameters(raw.errors);
     const parsed = schema.safeParse(Object.fromEntries(raw.query));
-    if (!parsed.success) throw invalidParameters(paramErrorsFrom(parsed.error));
+    if (!parsed.success) throw invalidParameters(paramErrorsFrom(parsed.error, QUERY_PARAM_NAMES));
     const signed = new Map([...raw.query].filter(([name]) => name !== 'sig'));
     return { ...parsed.data, signed };
   };
-}
-
-function paramErrorsFrom(error: z.ZodError): ParamError[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ param: key, message: 'is not a parameter of this API' }))
-      : [{ param: String(issue.path[0] ?? 'query'), message: issue.message }],
-  );
 }

@@ -1,7 +1,7 @@
 // The request stored with each picture, as string metadata. R2 and S3 both cap user metadata at
 // 2 KiB, so the scalar fields are always stored and the prompts only when they fit; the content key
 // (the object's name) hashes the full request in any case.
-import { PIPELINE_VERSION } from '../../gpu-function/contract';
+import { PIPELINE_VERSION } from '../../contract';
 import type { ImageRequest } from '../params/image-request';
 import type { ImageMetadata } from './image-store';
 

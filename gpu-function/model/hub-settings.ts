@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { unsetIfBlank } from '../../contract';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
@@ -22,17 +23,18 @@ export interface HubSettings {
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export function hubSettingsFromEnv(env: Environment, home: string = homedir()): HubSettings {
-  const hfHome = nonEmpty(env.HF_HOME) ?? join(nonEmpty(env.XDG_CACHE_HOME) ?? join(home, '.cache'), 'huggingface');
-  const cacheDir = nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(hfHome, 'hub');
+  const cacheHome = unsetIfBlank(env.XDG_CACHE_HOME) ?? join(home, '.cache');
+  const hfHome = unsetIfBlank(env.HF_HOME) ?? join(cacheHome, 'huggingface');
+  const cacheDir = unsetIfBlank(env.HF_HUB_CACHE) ?? unsetIfBlank(env.HUGGINGFACE_HUB_CACHE) ?? join(hfHome, 'hub');
   const token =
-    nonEmpty(env.HF_TOKEN) ??
-    nonEmpty(env.HUGGING_FACE_HUB_TOKEN) ??
-    readTokenFile(nonEmpty(env.HF_TOKEN_PATH) ?? join(hfHome, 'token'));
+    unsetIfBlank(env.HF_TOKEN) ??
+    unsetIfBlank(env.HUGGING_FACE_HUB_TOKEN) ??
+    readTokenFile(unsetIfBlank(env.HF_TOKEN_PATH) ?? join(hfHome, 'token'));
   return Object.freeze({
     cacheDir,
     token,
     offline: isTrue(env.HF_HUB_OFFLINE),
-    hubUrl: (nonEmpty(env.HF_ENDPOINT) ?? DEFAULT_HUB_URL).replace(/\/+$/, ''),
+    hubUrl: (unsetIfBlank(env.HF_ENDPOINT) ?? DEFAULT_HUB_URL).replace(/\/+$/, ''),
   });
 }
 
@@ -43,12 +45,8 @@ export function isTrue(value: string | undefined): boolean {
 
 function readTokenFile(path: string): string | undefined {
   try {
-    return nonEmpty(readFileSync(path, 'utf8').trim());
+    return unsetIfBlank(readFileSync(path, 'utf8').trim());
   } catch {
     return undefined;
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }

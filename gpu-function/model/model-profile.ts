@@ -5,32 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MAX_GUIDANCE, MAX_IMAGE_SIDE, MAX_STEPS, SCHEDULER_NAMES } from '../contract';
+import { issueLines, modelDefaultsSchema, modelLimitsSchema } from '../../contract';
 
 export const MODEL_PROFILE_FILE = 'dreamurl.json';
 
-const side = z.int().min(8).max(MAX_IMAGE_SIDE);
-
 const modelProfileSchema = z.strictObject({
-  defaults: z
-    .strictObject({
-      steps: z.int().min(1).max(MAX_STEPS),
-      guidance: z.number().min(0).max(MAX_GUIDANCE),
-      width: side,
-      height: side,
-      scheduler: z.enum(SCHEDULER_NAMES),
-    })
-    .partial()
-    .optional(),
-  limits: z
-    .strictObject({
-      min_side: side,
-      max_side: side,
-      side_multiple: side,
-      max_steps: z.int().min(1).max(MAX_STEPS),
-    })
-    .partial()
-    .optional(),
+  defaults: modelDefaultsSchema.partial().optional(),
+  limits: modelLimitsSchema.partial().optional(),
 });
 export type ModelProfile = z.infer<typeof modelProfileSchema>;
 
@@ -52,8 +33,7 @@ export async function readModelProfile(dir: string): Promise<ModelProfile> {
   }
   const parsed = modelProfileSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`);
-    throw new Error(`${path} is not a valid model profile: ${problems.join('; ')}`);
+    throw new Error(`${path} is not a valid model profile: ${issueLines(parsed.error, '(file)').join('; ')}`);
   }
   return parsed.data;
 }

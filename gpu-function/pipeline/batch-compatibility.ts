@@ -1,7 +1,7 @@
 // Which requests may share one batched pipeline call. They must walk the same timesteps (same
 // scheduler and step count) over latents of the same shape (same width and height); prompts,
 // seeds and guidance may differ per request.
-import type { ResolvedGeneration } from './types';
+import type { ResolvedGeneration } from '../../contract';
 
 /** Requests with equal keys can run as one batch. */
 export function batchKeyOf(request: ResolvedGeneration): string {

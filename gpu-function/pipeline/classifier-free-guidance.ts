@@ -3,7 +3,7 @@
 // and the two noise predictions are mixed as uncond + w · (cond − uncond). diffusers turns it on
 // only when guidance_scale > 1 (pipeline_onnx_stable_diffusion.py), so a batch may mix guided
 // images (two UNet rows) with unguided ones (one row).
-import type { ResolvedGeneration } from './types';
+import type { ResolvedGeneration } from '../../contract';
 
 /** One row of the UNet batch: which request's latents, under which text embedding. */
 export interface UnetRow {
@@ -25,7 +25,7 @@ export function buildUnetRows(batch: readonly ResolvedGeneration[]): UnetRow[] {
   return batch.flatMap((request, index): UnetRow[] => {
     const conditional: UnetRow = { request: index, text: 'conditional', prompt: request.prompt };
     if (!usesGuidance(request)) return [conditional];
-    return [{ request: index, text: 'unconditional', prompt: request.negativePrompt }, conditional];
+    return [{ request: index, text: 'unconditional', prompt: request.negative_prompt }, conditional];
   });
 }
 

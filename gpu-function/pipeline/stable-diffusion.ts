@@ -11,7 +11,8 @@ import { RandomState } from './random/numpy-random-state';
 import { createScheduler, type RawSchedulerConfig, type Scheduler } from './schedulers';
 import { encodeTexts } from './text-embeddings';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
-import type { GeneratedImage, ResolvedGeneration, StageTimings } from './types';
+import type { GeneratedImage, StageTimings } from './types';
+import type { ResolvedGeneration } from '../../contract';
 
 /** The VAE's latent channels and spatial downsampling (the same for SD 1.x and 2.x). */
 export const LATENT_CHANNELS = 4;

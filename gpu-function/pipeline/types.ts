@@ -1,20 +1,5 @@
 // Plain data types shared by the pipeline's parts (tokenizer, noise, schedulers, loop, PNG).
 // Nothing here imports onnxruntime: tensors cross module boundaries as typed arrays plus dims.
-import type { SchedulerName } from '../contract';
-
-/** A request with every default resolved: what one picture is made from. */
-export interface ResolvedGeneration {
-  readonly prompt: string;
-  /** "" when the request had none (diffusers' unconditional prompt). */
-  readonly negativePrompt: string;
-  readonly seed: number;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly width: number;
-  readonly height: number;
-  readonly scheduler: SchedulerName;
-}
-
 /** Milliseconds spent per stage, reported in `Server-Timing` and `sd_stage_seconds`. */
 export interface StageTimings {
   tokenize: number;

@@ -5,7 +5,7 @@ import type { AppEnv } from './app-env';
 import { bearerAuth } from './bearer-auth';
 import { errorMessage, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
-import { ProblemError, problemResponse } from './problem';
+import { ProblemError, problemResponse } from '../../contract';
 import { internalError, methodNotAllowed, notFound } from './problems';
 import { requestLog } from './request-log';
 import { generateHandler } from './routes/generate';
@@ -58,7 +58,7 @@ function addProbes(app: Hono<AppEnv>, deps: Pick<AppDeps, 'state' | 'metrics' | 
     ['/healthz', 'GET, HEAD'],
     ['/metrics', 'GET, HEAD'],
   ]);
-  app.notFound((c) => problemResponse(notFound(c.req.path.slice(0, 200)).problem));
+  app.notFound((c) => problemResponse(notFound(`No route for ${c.req.path.slice(0, 200)}.`).problem));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(error.problem);
     deps.log('error', 'unhandled_error', { id: c.var.requestId, error: errorMessage(error) });

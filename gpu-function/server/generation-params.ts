@@ -3,18 +3,17 @@
 // tried on the model's scheduler config (so an impossible pair, e.g. `lcm` with more steps than its
 // distillation schedule, is the client's 400 and never fails a whole batch), then every missing field
 // filled with the model's defaults — diffusers' `__call__` defaults unless configured otherwise.
-import type { GenerateRequest, ModelInfo, SchedulerName } from '../contract';
-import type { GenerationDefaults, GenerationLimits } from '../config';
+import {
+  type GenerateRequest,
+  limitProblems,
+  type ModelDefaults,
+  type ModelInfo,
+  type ModelLimits,
+  type ParamError,
+  type ResolvedGeneration,
+  type SchedulerName,
+} from '../../contract';
 import { createScheduler, type RawSchedulerConfig } from '../pipeline/schedulers';
-import type { ResolvedGeneration } from '../pipeline/types';
-
-export interface FieldProblem {
-  readonly param: string;
-  readonly message: string;
-}
-
-/** Defaults with the scheduler decided (the configured one, else the model's own). */
-export type ResolvedDefaults = Omit<GenerationDefaults, 'scheduler'> & { readonly scheduler: SchedulerName };
 
 export interface ModelIdentity {
   readonly id: string;
@@ -24,13 +23,14 @@ export interface ModelIdentity {
 }
 
 export class GenerationParams {
-  readonly defaults: ResolvedDefaults;
-  readonly limits: GenerationLimits;
+  /** With the scheduler decided: the configured one, else the model's own. */
+  readonly defaults: ModelDefaults;
+  readonly limits: ModelLimits;
   readonly #schedulerConfig: RawSchedulerConfig;
   /** `scheduler:steps` → why that pair cannot run ('' when it can). */
   readonly #scheduleChecks = new Map<string, string>();
 
-  constructor(defaults: ResolvedDefaults, limits: GenerationLimits, schedulerConfig: RawSchedulerConfig) {
+  constructor(defaults: ModelDefaults, limits: ModelLimits, schedulerConfig: RawSchedulerConfig) {
     this.defaults = defaults;
     this.limits = limits;
     this.#schedulerConfig = schedulerConfig;
@@ -39,21 +39,8 @@ export class GenerationParams {
   }
 
   /** Problems of a contract-valid request against this model's limits; empty when it can run. */
-  problemsOf(request: GenerateRequest): FieldProblem[] {
-    const problems: FieldProblem[] = [];
-    const { minSide, maxSide, sideMultiple, maxSteps } = this.limits;
-    for (const side of ['width', 'height'] as const) {
-      const value = request[side];
-      if (value === undefined) continue;
-      if (value < minSide || value > maxSide) {
-        problems.push({ param: side, message: `must be between ${minSide} and ${maxSide}` });
-      } else if (value % sideMultiple !== 0) {
-        problems.push({ param: side, message: `must be a multiple of ${sideMultiple}` });
-      }
-    }
-    if (request.steps !== undefined && request.steps > maxSteps) {
-      problems.push({ param: 'steps', message: `must be at most ${maxSteps}` });
-    }
+  problemsOf(request: GenerateRequest): ParamError[] {
+    const problems = limitProblems(request, this.limits);
     if (problems.length === 0) {
       const scheduler = request.scheduler ?? this.defaults.scheduler;
       const problem = this.#scheduleProblem(scheduler, request.steps ?? this.defaults.steps);
@@ -66,7 +53,7 @@ export class GenerationParams {
   resolve(request: GenerateRequest): ResolvedGeneration {
     return {
       prompt: request.prompt,
-      negativePrompt: request.negative_prompt ?? '',
+      negative_prompt: request.negative_prompt ?? '',
       seed: request.seed,
       steps: request.steps ?? this.defaults.steps,
       guidance: request.guidance ?? this.defaults.guidance,
@@ -78,14 +65,8 @@ export class GenerationParams {
 
   /** `GET /v1/model`. */
   modelInfo(identity: ModelIdentity): ModelInfo {
-    const { defaults: d, limits: l } = this;
-    return {
-      model: identity.model,
-      id: identity.id,
-      revision: identity.revision,
-      defaults: { steps: d.steps, guidance: d.guidance, width: d.width, height: d.height, scheduler: d.scheduler },
-      limits: { min_side: l.minSide, max_side: l.maxSide, side_multiple: l.sideMultiple, max_steps: l.maxSteps },
-    };
+    const { model, id, revision } = identity;
+    return { model, id, revision, defaults: { ...this.defaults }, limits: { ...this.limits } };
   }
 
   /** Builds the scheduler and its timesteps once per pair, as the pipeline will. */

@@ -1,21 +1,21 @@
 // Every problem the GPU function answers with, in one place, so docs/gpu-function.md has one list to
-// mirror. Types are RFC 9457 §3.1.1 URI references; plain HTTP statuses use "about:blank" (§4.2.1).
-import { ProblemError, problemType } from './problem';
-import type { FieldProblem } from './generation-params';
+// mirror; the shape, ProblemError and the plain-HTTP ones (404, 405, 500) are the contract's.
+import { invalidParams, type ParamError, ProblemError } from '../../contract';
+
+export { internalError, methodNotAllowed, notFound } from '../../contract';
 
 /** What a client is told to wait while the model loads: a download or a cold start takes a while. */
 export const LOADING_RETRY_AFTER_SECONDS = 10;
 /** What a client is told to wait when this instance is shutting down: another one should take it. */
 export const DRAINING_RETRY_AFTER_SECONDS = 5;
 
-export function invalidBody(errors: readonly FieldProblem[]): ProblemError {
-  return new ProblemError({
-    type: problemType('invalid-body'),
-    title: 'Invalid request body',
-    status: 400,
-    detail: errors.map((e) => `${e.param}: ${e.message}`).join('; '),
-    errors: [...errors],
-  });
+/** Problem type URIs are URNs named after the docs/gpu-function.md section that explains them. */
+function problemType(slug: string): string {
+  return `urn:dreamurl:gpu-function:problem:${slug}`;
+}
+
+export function invalidBody(errors: readonly ParamError[]): ProblemError {
+  return invalidParams({ type: problemType('invalid-body'), title: 'Invalid request body' }, errors);
 }
 
 /** `tokenSent`: a Bearer token came but is not the right one (RFC 6750 §3.1 `invalid_token`). */
@@ -29,20 +29,6 @@ export function unauthorized(tokenSent: boolean): ProblemError {
       : 'Send Authorization: Bearer <GPU_FUNCTION_TOKEN>.',
     // RFC 6750 §3: a 401 for a protected resource names the scheme, and the error when a token was sent.
     headers: { 'WWW-Authenticate': `Bearer realm="gpu-function"${tokenSent ? ', error="invalid_token"' : ''}` },
-  });
-}
-
-export function notFound(path: string): ProblemError {
-  return new ProblemError({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route for ${path}.` });
-}
-
-export function methodNotAllowed(allow: string): ProblemError {
-  return new ProblemError({
-    type: 'about:blank',
-    title: 'Method Not Allowed',
-    status: 405,
-    detail: `Use ${allow}.`,
-    headers: { Allow: allow },
   });
 }
 
@@ -131,8 +117,4 @@ export function generationFailed(): ProblemError {
     status: 500,
     detail: 'The pipeline failed on this batch; the log has the cause.',
   });
-}
-
-export function internalError(): ProblemError {
-  return new ProblemError({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
 }

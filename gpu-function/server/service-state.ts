@@ -2,7 +2,8 @@
 // model; /ping 204), `warming` (the start-up generation; /ping 204), `ready` (/ping 200), `draining`
 // (SIGTERM received: no new work, /ping 503), `failed` (loading threw; the process exits).
 import type { ClipTokenizer } from '../pipeline/tokenizer/clip-tokenizer';
-import type { GeneratedImage, ResolvedGeneration } from '../pipeline/types';
+import type { GeneratedImage } from '../pipeline/types';
+import type { ResolvedGeneration } from '../../contract';
 import type { Batcher } from './batcher/batcher';
 import type { GenerationParams, ModelIdentity } from './generation-params';
 

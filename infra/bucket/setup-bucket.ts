@@ -4,7 +4,8 @@
 // origin (CORS), and with --expire-days adds a rule deleting pictures N days after they were stored.
 // Safe to run again. Exit status: 0 done, 1 a step failed (the line says why), 2 bad usage.
 import { parseArgs } from 'node:util';
-import { issueLines, s3EnvSchema } from '../../edge/node/s3-env';
+import { issueLines } from '../../contract';
+import { s3EnvSchema } from '../../edge/node/s3-env';
 import { createS3Client } from '../../edge/storage/s3-client';
 import { setupBucket, type StepReport } from './setup-bucket-steps';
 

@@ -2,7 +2,7 @@
 // (`GET /v1/model`), so the edge pins exactly the `<id>@<revision>` its pictures will carry (X-Model)
 // and resolves defaults and checks limits as the GPU function will. The profile's fields are those of
 // MODELS (docs/edge-configuration.md); /v1/model's defaults and limits already have that shape.
-import { type ModelInfo, modelInfoSchema } from '../../gpu-function/contract';
+import { type ModelInfo, modelInfoSchema } from '../../contract';
 import { type ModelProfile, modelProfileSchema } from '../../edge/config/model-profiles';
 
 export async function readModelInfo(gpuUrl: string, token: string | undefined): Promise<ModelInfo> {

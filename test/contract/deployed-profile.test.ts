@@ -16,9 +16,9 @@ it("wrangler.toml's profiles lie within the GPU function's built-in limits, defa
   const gpu = configFromEnv({}).limits;
   expect(profiles.length).toBeGreaterThan(0);
   for (const { name, limits, defaults } of profiles) {
-    expect({ name, min_side: limits.min_side >= gpu.minSide, max_side: limits.max_side <= gpu.maxSide }).toEqual({ name, min_side: true, max_side: true });
-    expect({ name, side_multiple: limits.side_multiple % gpu.sideMultiple, max_steps: limits.max_steps <= gpu.maxSteps }).toEqual({ name, side_multiple: 0, max_steps: true });
+    expect({ name, min_side: limits.min_side >= gpu.min_side, max_side: limits.max_side <= gpu.max_side }).toEqual({ name, min_side: true, max_side: true });
+    expect({ name, side_multiple: limits.side_multiple % gpu.side_multiple, max_steps: limits.max_steps <= gpu.max_steps }).toEqual({ name, side_multiple: 0, max_steps: true });
     // The profile's own defaults are checked against its limits by the schema; here, against the GPU's.
-    expect([defaults.width % gpu.sideMultiple, defaults.height % gpu.sideMultiple]).toEqual([0, 0]);
+    expect([defaults.width % gpu.side_multiple, defaults.height % gpu.side_multiple]).toEqual([0, 0]);
   }
 });

@@ -1,6 +1,6 @@
 // Revalidation (304), the content URL `/v1/images/<key>.png`, HEAD, CORS preflight and methods.
 import { describe, expect, it } from 'vitest';
-import { problemSchema } from '../../gpu-function/contract';
+import { problemSchema } from '../../contract';
 import { edgeApp, imagesPath } from './support/edge-app';
 import { gpuCalls, uniquePrompt } from './support/gpu-stub';
 

@@ -1,3 +1,3 @@
 import { expect, it } from 'vitest';
-import { generateRequestSchema } from '../../gpu-function/contract';
+import { generateRequestSchema } from '../../contract';
 it('parses', () => { expect(generateRequestSchema.safeParse({prompt:'a', seed: 1}).success).toBe(true); });

@@ -12,7 +12,7 @@
 // Valid bodies stay cheap: the model here allows sides of 32 or 48 and at most 2 steps.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../contract';
 import { decodePng } from '../support/decode-png';
 import { type InProcessService, startReady } from '../support/gpu-function-service';
 import { scrapeMetrics } from '../support/gpu-function-metrics';

@@ -5,7 +5,7 @@
 // A "blocker" (128×128, 150 steps: a few seconds here) holds the device while a test acts; every
 // exact count below relies on it still running, which each test checks rather than assumes.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE, problemSchema, type GenerateRequest } from '../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE, problemSchema, type GenerateRequest } from '../../contract';
 import { readModelFolder } from '../../gpu-function/model/model-folder';
 import { loadPipeline } from '../../gpu-function/pipeline/load-pipeline';
 import { DRAINING_RETRY_AFTER_SECONDS } from '../../gpu-function/server/problems';
@@ -41,7 +41,7 @@ describe('SIGTERM in the middle of a batch', () => {
     try {
       for (const [i, body] of [...batch, ...queued].entries()) {
         const [expected] = await pipeline.pipeline.generate([
-          { prompt: body.prompt, negativePrompt: '', seed: body.seed, steps: body.steps!, guidance: 7.5, width: body.width!, height: body.height!, scheduler: 'pndm' },
+          { prompt: body.prompt, negative_prompt: '', seed: body.seed, steps: body.steps!, guidance: 7.5, width: body.width!, height: body.height!, scheduler: 'pndm' },
         ]);
         expect(Buffer.from(answers[i]!).equals(Buffer.from(expected!.png)), body.prompt).toBe(true);
       }

@@ -5,7 +5,7 @@
 // slower than the budget. Each ends in its documented status (docs/edge-api.md "Errors"), nothing
 // is stored in S3 or kept in the LRU, and the next good request for the same URL generates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { problemSchema } from '../../gpu-function/contract';
+import { problemSchema } from '../../contract';
 import type { NodeEdge } from '../../edge/node/node-edge';
 import { CONTRACT_ENVIRONMENTS } from '../contract/contract-environments';
 import { uniquePrompt } from '../contract/gpu-stub-control';

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError as GpuConfigError, configFromEnv } from '../../gpu-function/config';
-import { modelInfoSchema } from '../../gpu-function/contract';
+import { modelInfoSchema } from '../../contract';
 import { ConfigError } from '../../edge/config/config';
 import { parseNodeConfig } from '../../edge/node/node-config';
 import { type NodeEdge, startNodeEdge } from '../../edge/node/node-edge';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { configFromEnv } from '../../gpu-function/config';
-import type { GenerateRequest } from '../../gpu-function/contract';
+import type { GenerateRequest } from '../../contract';
 import type { LogLevel } from '../../gpu-function/server/logger';
 import { type GpuFunctionService, startGpuFunction } from '../../gpu-function/server/service';
 

@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
-import { type GenerateRequest, generateRequestSchema, HEADERS, PROBLEM_CONTENT_TYPE } from '../../gpu-function/contract';
+import { type GenerateRequest, generateRequestSchema, HEADERS, PROBLEM_CONTENT_TYPE } from '../../contract';
 
 export const GPU_STUB_MODES = [
   'ok', 'slow', 'status', 'not_png', 'truncated', 'corrupt', 'drop', 'wrong_size', 'wrong_model', 'wrong_seed',

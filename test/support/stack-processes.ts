@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ModelInfo } from '../../gpu-function/contract';
+import type { ModelInfo } from '../../contract';
 import { formatGpuLog } from '../../scripts/stack/console-output';
 import { spawnGpuFunction, type GpuFunctionProcess } from '../../scripts/stack/gpu-function-process';
 import { edgeProfileFor, readModelInfo } from '../../scripts/stack/model-profile';

@@ -1,7 +1,7 @@
 // Scheduler names of the API to configured scheduler instances, as diffusers' from_config builds
 // a scheduler class from a model's scheduler/scheduler_config.json, plus what
 // OnnxStableDiffusionPipeline.__init__ then forces on every scheduler it is given.
-import { SCHEDULER_CLASS_NAMES, SCHEDULER_NAMES, type SchedulerName } from '../../contract';
+import { SCHEDULER_CLASS_NAMES, SCHEDULER_NAMES, type SchedulerName } from '../../../contract';
 import { DDIMScheduler } from './ddim';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep';
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete';

@@ -11,7 +11,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModelFolder } from '../../model/model-folder';
 import type { ExecutionProvider, ExecutionProviderSetting } from '../../pipeline/onnx-runtime';
-import type { GeneratedImage, ResolvedGeneration } from '../../pipeline/types';
+import type { GeneratedImage } from '../../pipeline/types';
+import type { ResolvedGeneration } from '../../../contract';
 import { PipelineCrashedError, PipelineStoppedError } from './errors';
 import { createControl, guardProcessExit, markStopped } from './exit-guard';
 import { deserializeError, type FromWorker, type ToWorker } from './protocol';

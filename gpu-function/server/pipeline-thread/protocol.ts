@@ -4,7 +4,8 @@
 // keeps neither custom error classes nor their names.
 import type { ModelFolder } from '../../model/model-folder';
 import type { ExecutionProvider, ExecutionProviderSetting } from '../../pipeline/onnx-runtime';
-import type { GeneratedImage, ResolvedGeneration } from '../../pipeline/types';
+import type { GeneratedImage } from '../../pipeline/types';
+import type { ResolvedGeneration } from '../../../contract';
 
 /** The worker's `workerData`: what to load, and the control word shared with the main thread. */
 export interface PipelineWorkerData {

@@ -4,7 +4,7 @@
 // for the whole batch) and a late answer is simply not sent.
 import { createHash } from 'node:crypto';
 import type { Handler } from 'hono';
-import { generateRequestSchema, HEADERS, problemErrorsFrom } from '../../contract';
+import { generateRequestSchema, HEADERS } from '../../../contract';
 import type { AppEnv } from '../app-env';
 import { QueueClosedError, QueueFullError } from '../batcher/errors';
 import { errorMessage, type Logger } from '../logger';
@@ -38,12 +38,11 @@ export interface GenerateDeps {
 export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
   return async function generate(c) {
     const model = requireModel(deps.state);
-    const parsed = generateRequestSchema.safeParse(await readJsonBody(c.req.raw));
-    if (!parsed.success) throw invalidBody(problemErrorsFrom(parsed.error));
-    const problems = model.params.problemsOf(parsed.data);
+    const body = await readJsonBody(c.req.raw, generateRequestSchema);
+    const problems = model.params.problemsOf(body);
     if (problems.length > 0) throw invalidBody(problems);
     const timeoutMs = requestTimeoutMs(c.req.header(HEADERS.requestTimeout), deps.requestTimeoutMs);
-    const request = model.params.resolve(parsed.data);
+    const request = model.params.resolve(body);
     const fields = c.var.logFields;
     Object.assign(fields, {
       prompt_sha256: createHash('sha256').update(request.prompt, 'utf8').digest('hex'),

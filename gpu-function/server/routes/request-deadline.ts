@@ -1,7 +1,7 @@
 // A generation's deadline: REQUEST_TIMEOUT_MS from the request's arrival, or sooner when the caller
 // says how long it will wait in `X-Request-Timeout-Ms` (the edge sends what is left of its own budget,
 // so work nobody waits for any more is dropped from the queue). The header only narrows the setting.
-import { HEADERS } from '../../contract';
+import { HEADERS } from '../../../contract';
 import { invalidHeader } from '../problems';
 
 /** Milliseconds the request may still take; throws a 400 problem for a header that is not a positive integer. */

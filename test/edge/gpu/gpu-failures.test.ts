@@ -2,7 +2,7 @@
 // stored: not in R2, not in the Cache API, so the next request (once the GPU behaves) generates.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { problemSchema } from '../../../gpu-function/contract';
+import { problemSchema } from '../../../contract';
 import type { Scenario } from '../../support/gpu-stub-server';
 import { edgeApp, imagesPath, ORIGIN } from '../support/edge-app';
 import { gpuCalls, setScenario, uniquePrompt } from '../support/gpu-stub';

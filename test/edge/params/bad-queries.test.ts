@@ -3,7 +3,7 @@
 import { exports } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { problemSchema } from '../../../gpu-function/contract';
+import { problemSchema } from '../../../contract';
 
 const LONG = 'a'.repeat(1001);
 

@@ -1,7 +1,7 @@
 // Generations are limited per client; cache hits never are. Clients are told apart by API key (when
 // API_KEYS is set) or by CF-Connecting-IP. Each test uses its own addresses and keys.
 import { describe, expect, it } from 'vitest';
-import { problemSchema } from '../../../gpu-function/contract';
+import { problemSchema } from '../../../contract';
 import { edgeApp, imagesPath } from '../support/edge-app';
 import { gpuCalls, uniquePrompt } from '../support/gpu-stub';
 

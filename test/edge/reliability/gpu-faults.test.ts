@@ -5,7 +5,7 @@
 // The full list of faults and where each is tested: RELIABILITY.md.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { problemSchema } from '../../../gpu-function/contract';
+import { problemSchema } from '../../../contract';
 import { edgeApp, imagesPath, ORIGIN } from '../support/edge-app';
 import { gpuCalls, setScenario, uniquePrompt } from '../support/gpu-stub';
 

@@ -17,7 +17,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { problemSchema, SCHEDULER_NAMES } from '../../../gpu-function/contract';
+import { problemSchema, SCHEDULER_NAMES } from '../../../contract';
 import { createApp } from '../../../edge/app';
 import { parseConfig } from '../../../edge/config/config';
 import { parseQueryString } from '../../../edge/params/query-string';

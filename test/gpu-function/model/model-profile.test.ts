@@ -49,14 +49,14 @@ describe('settingsForModel', () => {
   it('takes the profile where the environment is silent, built-in values elsewhere', () => {
     const { defaults, limits } = settingsForModel(configFromEnv({}), profile);
     expect(defaults).toEqual({ steps: 20, guidance: 7.5, width: 64, height: 64, scheduler: undefined });
-    expect(limits).toEqual({ minSide: 16, maxSide: 1024, sideMultiple: 16, maxSteps: 150 });
+    expect(limits).toEqual({ min_side: 16, max_side: 1024, side_multiple: 16, max_steps: 150 });
   });
 
   it('lets the environment win over the profile', () => {
     const config = configFromEnv({ DEFAULT_STEPS: '8', DEFAULT_WIDTH: '128', SIDE_MULTIPLE: '32', MIN_SIDE: '32' });
     const { defaults, limits } = settingsForModel(config, profile);
     expect([defaults.steps, defaults.width, defaults.height]).toEqual([8, 128, 64]);
-    expect([limits.sideMultiple, limits.minSide]).toEqual([32, 32]);
+    expect([limits.side_multiple, limits.min_side]).toEqual([32, 32]);
   });
 
   it('refuses a mix whose defaults break its limits', () => {

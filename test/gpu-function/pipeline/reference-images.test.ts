@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SchedulerName } from '../../../gpu-function/contract';
+import type { SchedulerName } from '../../../contract';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
-import type { ResolvedGeneration } from '../../../gpu-function/pipeline/types';
+import type { ResolvedGeneration } from '../../../contract';
 import { decodePng } from '../../support/decode-png';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
@@ -29,8 +29,8 @@ interface ManifestEntry {
 
 const manifest: ManifestEntry[] = JSON.parse(await readFile(join(FIXTURES, 'tiny-sd-refs/manifest.json'), 'utf8'));
 
-function resolved(request: ManifestEntry['request'], negativePrompt = ''): ResolvedGeneration {
-  return { ...request, negativePrompt };
+function resolved(request: ManifestEntry['request'], negative_prompt = ''): ResolvedGeneration {
+  return { ...request, negative_prompt };
 }
 
 /** Counts of differing values, for a readable failure message. */

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
-import type { ResolvedGeneration, StageTimings } from '../../../gpu-function/pipeline/types';
+import type { StageTimings } from '../../../gpu-function/pipeline/types';
+import type { ResolvedGeneration } from '../../../contract';
 import { TINY_SD } from '../../support/gpu-function-service';
 
 let loaded: LoadedPipeline;
@@ -15,7 +16,7 @@ afterAll(() => loaded?.release());
 
 const request: ResolvedGeneration = {
   prompt: 'a lighthouse at dusk',
-  negativePrompt: '',
+  negative_prompt: '',
   seed: 3,
   steps: 3,
   guidance: 7.5,

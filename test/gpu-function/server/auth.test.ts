@@ -1,7 +1,7 @@
 // GPU_FUNCTION_TOKEN: every /v1 route needs `Authorization: Bearer <token>` (401 problem otherwise,
 // with the RFC 6750 challenge), the probes stay open, and the token never reaches the log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE } from '../../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE } from '../../../contract';
 import { type InProcessService, postJson, startReady } from '../../support/gpu-function-service';
 
 const TOKEN = 'gpu-token-7f3a9c1e5b';

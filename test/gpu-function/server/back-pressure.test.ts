@@ -4,7 +4,7 @@
 // queued, it is dropped; running, the batch finishes but the answer goes.
 // A "blocker" (96×96, 100 steps: about a second here) keeps the device busy while the test acts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../../contract';
 import { decodePng } from '../../support/decode-png';
 import { generate, generatePng, type InProcessService, startReady, until } from '../../support/gpu-function-service';
 import { type MetricsSnapshot, scrapeMetrics } from '../../support/gpu-function-metrics';

@@ -2,7 +2,7 @@
 // problem whose `errors` name exactly the offending fields — the wire contract's checks first, then
 // this model's limits (here MIN_SIDE 32, MAX_SIDE 256, SIDE_MULTIPLE 16, MAX_STEPS 100).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../../contract';
 import { type InProcessService, postJson, startReady } from '../../support/gpu-function-service';
 import { scrapeMetrics } from '../../support/gpu-function-metrics';
 

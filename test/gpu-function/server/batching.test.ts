@@ -4,7 +4,7 @@
 // BATCH_TIMEOUT_MS is a minute here, so a batch only runs once full: which requests share a batch
 // then depends on the batcher alone, not on how fast this machine sends them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateRequest } from '../../../gpu-function/contract';
+import type { GenerateRequest } from '../../../contract';
 import { generatePng, type InProcessService, startReady, until } from '../../support/gpu-function-service';
 import { scrapeMetrics } from '../../support/gpu-function-metrics';
 

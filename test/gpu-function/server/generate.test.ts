@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GenerateRequest, modelInfoSchema, type ModelInfo } from '../../../gpu-function/contract';
+import { type GenerateRequest, modelInfoSchema, type ModelInfo } from '../../../contract';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
 import { decodePng } from '../../support/decode-png';
@@ -48,7 +48,7 @@ describe.each(manifest.map((entry) => [entry.png, entry] as const))('%s', (_name
     expect(timing.map((m) => m?.[1])).toEqual(['queue', 'tokenize', 'text_encoder', 'denoise', 'vae', 'png']);
     for (const m of timing) expect(Number(m![2])).toBeGreaterThanOrEqual(0);
 
-    const [expected] = await direct.pipeline.generate([{ ...entry.request, negativePrompt: '' }]);
+    const [expected] = await direct.pipeline.generate([{ ...entry.request, negative_prompt: '' }]);
     expect(Buffer.from(png).equals(Buffer.from(expected!.png))).toBe(true);
 
     // And it is diffusers' picture within float noise (the pipeline's own acceptance bound).

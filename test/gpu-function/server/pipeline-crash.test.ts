@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE } from '../../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE } from '../../../contract';
 import { DRAINING_RETRY_AFTER_SECONDS } from '../../../gpu-function/server/problems';
 import {
   fixtureEnv,

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFolder, type ModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline } from '../../../gpu-function/pipeline/load-pipeline';
-import type { GeneratedImage, ResolvedGeneration } from '../../../gpu-function/pipeline/types';
+import type { GeneratedImage } from '../../../gpu-function/pipeline/types';
+import type { ResolvedGeneration } from '../../../contract';
 import { PipelineStoppedError } from '../../../gpu-function/server/pipeline-thread/errors';
 import { PipelineThread } from '../../../gpu-function/server/pipeline-thread/pipeline-thread';
 import { transferableImages } from '../../../gpu-function/server/pipeline-thread/transfer';
@@ -16,7 +17,7 @@ import { ROOT, TINY_SD } from '../../support/gpu-function-service';
 
 const request = (overrides: Partial<ResolvedGeneration> = {}): ResolvedGeneration => ({
   prompt: 'a lighthouse at dusk',
-  negativePrompt: '',
+  negative_prompt: '',
   seed: 7,
   steps: 3,
   guidance: 7.5,
@@ -130,7 +131,7 @@ describe('the process around a worker', () => {
       `import { PipelineThread } from ${JSON.stringify(join(ROOT, 'gpu-function/server/pipeline-thread/pipeline-thread.ts'))};`,
       `const folder = await readModelFolder(${JSON.stringify(TINY_SD)});`,
       "const thread = await PipelineThread.start(folder, { provider: 'cpu', intraOpThreads: 1, log: () => {} });",
-      "const request = { prompt: 'x', negativePrompt: '', seed: 1, guidance: 7.5, scheduler: 'pndm' };",
+      "const request = { prompt: 'x', negative_prompt: '', seed: 1, guidance: 7.5, scheduler: 'pndm' };",
       body,
     ].join('\n');
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -2,7 +2,7 @@
 // Retry-After), finishes the running and the queued request, answers both, and exits 0; when the grace
 // period runs out first, it exits 1 without waiting for the rest.
 import { describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE } from '../../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE } from '../../../contract';
 import { DRAINING_RETRY_AFTER_SECONDS } from '../../../gpu-function/server/problems';
 import { decodePng } from '../../support/decode-png';
 import { generate, generatePng, startChild, until } from '../../support/gpu-function-service';

@@ -4,7 +4,7 @@
 // start says why and exits non-zero.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE, modelInfoSchema } from '../../../gpu-function/contract';
+import { PROBLEM_CONTENT_TYPE, modelInfoSchema } from '../../../contract';
 import { LOADING_RETRY_AFTER_SECONDS } from '../../../gpu-function/server/problems';
 import { fixtureEnv, postJson, ROOT, startChild, TINY_SD } from '../../support/gpu-function-service';
 import { scrapeMetrics } from '../../support/gpu-function-metrics';

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tokenizeResponseSchema } from '../../../gpu-function/contract';
+import { tokenizeResponseSchema } from '../../../contract';
 import { type InProcessService, postJson, ROOT, startReady } from '../../support/gpu-function-service';
 
 interface Case {

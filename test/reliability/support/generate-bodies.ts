@@ -2,7 +2,7 @@
 // what the service must answer to each. The model the test runs accepts sides of 32 or 48 (multiples of
 // 16), at most 2 steps, and defaults to 32 × 32 with 1 step, so every valid body is cheap to generate.
 import fc from 'fast-check';
-import { generateRequestSchema, SCHEDULER_NAMES } from '../../../gpu-function/contract';
+import { generateRequestSchema, SCHEDULER_NAMES } from '../../../contract';
 
 export const LIMITS = { minSide: 32, maxSide: 48, sideMultiple: 16, maxSteps: 2, defaultSide: 32 } as const;
 /** The service's request body limit (gpu-function/server/read-json-body.ts). */

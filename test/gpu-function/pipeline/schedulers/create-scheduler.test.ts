@@ -1,7 +1,7 @@
 // Scheduler names → configured schedulers, as diffusers' from_config and the ONNX pipeline's
 // constructor configure them from a model's scheduler_config.json.
 import { describe, expect, it } from 'vitest';
-import { SCHEDULER_CLASS_NAMES, SCHEDULER_NAMES } from '../../../../gpu-function/contract';
+import { SCHEDULER_CLASS_NAMES, SCHEDULER_NAMES } from '../../../../contract';
 import {
   createScheduler,
   DDIMScheduler,

@@ -1,7 +1,7 @@
 // Typed access to test/fixtures/schedulers (made by make-fixtures.py there: diffusers' scheduler
 // code transcribed and run with torch float32 + numpy; see that script's docstring).
 import { readFileSync } from 'node:fs';
-import type { SchedulerName } from '../../../../gpu-function/contract';
+import type { SchedulerName } from '../../../../contract';
 
 export interface ScheduleFixture {
   scheduler: SchedulerName;

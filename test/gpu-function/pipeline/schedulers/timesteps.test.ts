@@ -1,7 +1,7 @@
 // Which timesteps (and σs) each scheduler feeds the UNet, for each timestep_spacing: diffusers'
 // own pinned values, the reference images' manifest, and the torch/numpy transcription fixture.
 import { describe, expect, it } from 'vitest';
-import type { SchedulerName } from '../../../../gpu-function/contract';
+import type { SchedulerName } from '../../../../contract';
 import {
   createScheduler,
   DDIMScheduler,

@@ -1,6 +1,7 @@
-// The wire contract between the edge and the gpu-function: request bodies, scheduler names,
-// headers and the error shape. The gpu-function owns it; the edge imports it, so the two sides
-// cannot drift. zod is its only dependency, so it bundles into the Worker as well as into Node.
+// The wire between the edge and the GPU function: the bodies of `POST /v1/generate` and
+// `POST /v1/tokenize`, scheduler names, absolute bounds and headers, and the one resolved request
+// both sides deal in. Both services import it, so the two cannot drift; zod and web APIs are its only
+// dependencies, so it bundles into the Worker as well as into Node.
 import { z } from 'zod';
 
 /**
@@ -51,6 +52,13 @@ export const generateRequestSchema = z.strictObject({
 });
 export type GenerateRequest = z.infer<typeof generateRequestSchema>;
 
+/**
+ * A request with every default resolved: the wire body with no field left out (`negative_prompt` is ""
+ * when none was given, diffusers' unconditional prompt). The edge hashes it into the content key and
+ * sends it; the GPU function resolves a body into it and the pipeline makes one picture from it.
+ */
+export type ResolvedGeneration = Readonly<Required<GenerateRequest>>;
+
 /** `POST /v1/tokenize` body and answer. */
 export const tokenizeRequestSchema = z.strictObject({
   prompt: z.string().max(MAX_PROMPT_LENGTH),
@@ -66,31 +74,6 @@ export const tokenizeResponseSchema = z.object({
 });
 export type TokenizeResponse = z.infer<typeof tokenizeResponseSchema>;
 
-/** `GET /v1/model`: what the loaded model is and what it accepts. */
-export const modelInfoSchema = z.object({
-  /** `<id>@<revision>`, exactly the `X-Model` header of every picture. */
-  model: z.string(),
-  /** Hub repo id, or the folder name for a local model. */
-  id: z.string(),
-  /** Hub commit sha, or `local-<fingerprint>` for a local folder. */
-  revision: z.string(),
-  defaults: z.object({
-    steps: z.int(),
-    guidance: z.number(),
-    width: z.int(),
-    height: z.int(),
-    scheduler: z.enum(SCHEDULER_NAMES),
-  }),
-  limits: z.object({
-    min_side: z.int(),
-    max_side: z.int(),
-    /** Width and height must be multiples of this (8 × the UNet's downsampling). */
-    side_multiple: z.int(),
-    max_steps: z.int(),
-  }),
-});
-export type ModelInfo = z.infer<typeof modelInfoSchema>;
-
 /** Response headers of `POST /v1/generate`. */
 export const HEADERS = Object.freeze({
   seed: 'X-Seed',
@@ -100,26 +83,3 @@ export const HEADERS = Object.freeze({
   /** Sent by the edge: the milliseconds it will still wait, so the GPU function drops work nobody awaits. */
   requestTimeout: 'X-Request-Timeout-Ms',
 });
-
-/** RFC 9457 problem details, as both services answer errors. */
-export const problemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.int(),
-  detail: z.string().optional(),
-  errors: z.array(z.object({ param: z.string(), message: z.string() })).optional(),
-});
-export type Problem = z.infer<typeof problemSchema>;
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-/** Turns a zod error into the `errors` list of a 400 problem. */
-export function problemErrorsFrom(error: z.ZodError): { param: string; message: string }[] {
-  return error.issues.map((issue) => ({
-    param: issue.path.length > 0 ? issue.path.join('.') : (unknownKeyOf(issue) ?? 'body'),
-    message: issue.message,
-  }));
-}
-
-function unknownKeyOf(issue: z.core.$ZodIssue): string | undefined {
-  return issue.code === 'unrecognized_keys' ? issue.keys.join(',') : undefined;
-}
