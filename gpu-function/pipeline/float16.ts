@@ -75,31 +75,71 @@ export function fromFloat16Bits(half: number): number {
 
 /** Float32 data to float16 bit patterns, element by element. */
 export function float32ToFloat16Array(values: Float32Array): Uint16Array {
+  return float32ToFloat16Into(values, new Uint16Array(values.length));
+}
+
+/** The fast path's range of |x| as float32 bits: from 2^-14, the smallest normal float16 … */
+const NORMAL_FLOAT16_LOW = 0x38800000;
+/** … up to (not including) 2^15, where no rounding carry can reach infinity. */
+const NORMAL_FLOAT16_HIGH = 0x47000000;
+/** (127 − 15) << 23: rebiases a float32 exponent to float16's. */
+const EXPONENT_REBIAS = 0x38000000;
+
+/**
+ * Float32 data to float16 bit patterns written into `out` (same length), bit-identical to
+ * float32BitsToFloat16Bits. This runs on every UNet input of every denoising step, so values of normal
+ * float16 magnitude (all a latent ever holds) take a branch-free path: rebias the exponent, then round the
+ * 13 dropped mantissa bits to nearest even by adding 0xfff plus the kept lowest bit before shifting (a carry
+ * correctly bumps the exponent). Zeros, subnormals, overflow and NaN go through the general function.
+ */
+export function float32ToFloat16Into(values: Float32Array, out: Uint16Array): Uint16Array {
+  if (out.length !== values.length) throw new RangeError(`out holds ${out.length} values, expected ${values.length}`);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float32BitsToFloat16Bits(bits[i] ?? 0);
+  const n = bits.length;
+  for (let i = 0; i < n; i++) {
+    const x = bits[i]!;
+    const magnitude = x & 0x7fffffff;
+    if (magnitude >= NORMAL_FLOAT16_LOW && magnitude < NORMAL_FLOAT16_HIGH) {
+      const rebiased = magnitude - EXPONENT_REBIAS;
+      out[i] = ((x >>> 16) & 0x8000) | ((rebiased + 0xfff + ((rebiased >>> 13) & 1)) >>> 13);
+    } else {
+      out[i] = float32BitsToFloat16Bits(x);
+    }
+  }
   return out;
 }
 
-// Decoding is a table look-up: 65 536 float32 values (256 KiB), built on first use.
+// Decoding is a table look-up: 65 536 float32 bit patterns (256 KiB), built on first use.
+let decodeBits: Uint32Array | undefined;
 let decodeTable: Float32Array | undefined;
 
-function float16DecodeTable(): Float32Array {
-  if (decodeTable === undefined) {
-    const bits = new Uint32Array(0x10000);
-    for (let half = 0; half < 0x10000; half++) bits[half] = float16BitsToFloat32Bits(half);
-    decodeTable = new Float32Array(bits.buffer);
+function float16DecodeBits(): Uint32Array {
+  if (decodeBits === undefined) {
+    decodeBits = new Uint32Array(0x10000);
+    for (let half = 0; half < 0x10000; half++) decodeBits[half] = float16BitsToFloat32Bits(half);
   }
-  return decodeTable;
+  return decodeBits;
 }
 
 /** Float16 bit patterns to float32 values, element by element (exact). */
 export function float16ToFloat32Array(halves: Uint16Array): Float32Array {
-  const table = float16DecodeTable();
-  const out = new Float32Array(halves.length);
+  return float16ToFloat32Into(halves, new Float32Array(halves.length));
+}
+
+/** Float16 bit patterns to float32 values written into `out` (same length), exact. */
+export function float16ToFloat32Into(halves: Uint16Array, out: Float32Array): Float32Array {
+  if (out.length !== halves.length) throw new RangeError(`out holds ${out.length} values, expected ${halves.length}`);
   // Copy through integer views so NaN payloads survive bit for bit.
-  const outBits = new Uint32Array(out.buffer);
-  const tableBits = new Uint32Array(table.buffer);
-  for (let i = 0; i < halves.length; i++) outBits[i] = tableBits[halves[i] ?? 0] ?? 0;
+  const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  const tableBits = float16DecodeBits();
+  for (let i = 0; i < halves.length; i++) outBits[i] = tableBits[halves[i]!]!;
   return out;
+}
+
+/**
+ * The decode table as float32 values (65 536 entries, 256 KiB, built on first use): `table[half]` is the
+ * value of the float16 bit pattern `half`. For loops that decode and compute in one pass (guidance).
+ */
+export function float16DecodeTable(): Float32Array {
+  return decodeTable ??= new Float32Array(float16DecodeBits().buffer);
 }

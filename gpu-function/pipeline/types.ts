@@ -30,5 +30,6 @@ export interface GeneratedImage {
 
 /** A source of standard-normal float32 draws, consumed in order (numpy's RandomState.randn). */
 export interface NormalSource {
-  randn(count: number): Float32Array;
+  /** The next `count` draws, written into `out` when given (the schedulers pass a buffer they reuse). */
+  randn(count: number, out?: Float32Array): Float32Array;
 }

@@ -12,6 +12,8 @@ const LOWER_MASK = 0x7fffffff;
 export class Mt19937 {
   readonly #key = new Uint32Array(N);
   #pos = N;
+  /** The current block's outputs, tempered once when the block is made (bulk readers take them from here). */
+  readonly #tempered = new Uint32Array(N);
 
   /**
    * numpy's `_legacy_seeding` passes an integer seed in [0, 2^32 − 1] to `mt19937_seed`, which is
@@ -35,12 +37,24 @@ export class Mt19937 {
   /** The next tempered 32-bit output (an unsigned integer). */
   nextUint32(): number {
     if (this.#pos === N) this.#regenerate();
-    let y = this.#key[this.#pos++]!;
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
+    return this.#tempered[this.#pos++]!;
+  }
+
+  /**
+   * The next `count` outputs into `out` from `offset` on: the same values as `count` calls of
+   * nextUint32, copied a block at a time (the noise of Euler-ancestral and LCM steps needs tens of
+   * thousands per step at 512², where a call per output is most of the cost).
+   */
+  fill(out: Uint32Array, offset: number, count: number): void {
+    let at = offset;
+    const end = offset + count;
+    while (at < end) {
+      if (this.#pos === N) this.#regenerate();
+      const take = Math.min(N - this.#pos, end - at);
+      out.set(this.#tempered.subarray(this.#pos, this.#pos + take), at);
+      this.#pos += take;
+      at += take;
+    }
   }
 
   /** mt19937_gen: refills all 624 words of state at once. */
@@ -57,6 +71,16 @@ export class Mt19937 {
     }
     const y = (key[N - 1]! & UPPER_MASK) | (key[0]! & LOWER_MASK);
     key[N - 1] = key[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    // mt19937_next's tempering, for the whole block at once.
+    const tempered = this.#tempered;
+    for (let j = 0; j < N; j++) {
+      let t = key[j]!;
+      t ^= t >>> 11;
+      t ^= (t << 7) & 0x9d2c5680;
+      t ^= (t << 15) & 0xefc60000;
+      t ^= t >>> 18;
+      tempered[j] = t >>> 0;
+    }
     this.#pos = 0;
   }
 }

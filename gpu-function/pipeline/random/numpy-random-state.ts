@@ -23,6 +23,8 @@ export class RandomState implements NormalSource {
    */
   #hasGauss = false;
   #gauss = 0;
+  /** 32-bit outputs for bulk draws, reused. */
+  #words = new Uint32Array(0);
 
   /** `seed`: an integer in [0, 2^32 − 1], as numpy's `RandomState(seed)` accepts. */
   constructor(seed: number) {
@@ -52,11 +54,38 @@ export class RandomState implements NormalSource {
    * `RandomState.randn(count).astype(np.float32)`: computed in float64 and then rounded to the
    * nearest float32 (what both `astype` and a Float32Array store do: round half to even).
    */
-  randn(count: number): Float32Array {
+  randn(count: number, out?: Float32Array): Float32Array {
     checkCount(count);
-    const out = new Float32Array(count);
-    for (let i = 0; i < count; i++) out[i] = this.#nextGauss();
-    return out;
+    if (out !== undefined && out.length !== count) throw new RangeError(`out holds ${out.length} values, count is ${count}`);
+    const values = out ?? new Float32Array(count);
+    let i = 0;
+    if (count > 0 && this.#hasGauss) values[i++] = this.#nextGauss();
+    // legacy_gauss in bulk (the Euler-ancestral and LCM steps draw a whole latent's worth per step):
+    // each attempt takes four 32-bit outputs, and exactly as many are taken from the stream as attempts
+    // are made — at least one attempt per two values still needed, more after rejections — so the stream
+    // ends where value-by-value drawing would leave it.
+    while (i < count) {
+      const attempts = Math.ceil((count - i) / 2);
+      if (this.#words.length < 4 * attempts) this.#words = new Uint32Array(4 * attempts);
+      const words = this.#words;
+      this.#mt.fill(words, 0, 4 * attempts);
+      for (let k = 0; k < 4 * attempts; k += 4) {
+        // #nextDouble twice, then #nextGauss's point in [-1, 1)², written out
+        const x1 = 2.0 * (((words[k]! >>> 5) * TWO_POW_26 + (words[k + 1]! >>> 6)) / TWO_POW_53) - 1.0;
+        const x2 = 2.0 * (((words[k + 2]! >>> 5) * TWO_POW_26 + (words[k + 3]! >>> 6)) / TWO_POW_53) - 1.0;
+        const r2 = x1 * x1 + x2 * x2;
+        if (r2 >= 1.0 || r2 === 0.0) continue;
+        const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
+        values[i++] = f * x2;
+        if (i < count) {
+          values[i++] = f * x1;
+        } else {
+          this.#gauss = f * x1;
+          this.#hasGauss = true;
+        }
+      }
+    }
+    return values;
   }
 
   #nextDouble(): number {

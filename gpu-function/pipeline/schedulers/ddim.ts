@@ -6,7 +6,7 @@ import type { NormalSource } from '../types';
 import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
 import { linspace, arange, roundHalfEven } from './numpy-compat';
-import type { RawSchedulerConfig, Scheduler } from './scheduler';
+import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
 import { assertStepCount, unknownSpacing } from './spacing';
 
 const f32 = Math.fround;
@@ -71,14 +71,22 @@ export class DDIMScheduler implements Scheduler {
     }
   }
 
+  /** DDIM does not scale the UNet's input. */
   scaleModelInput(sample: Float32Array): Float32Array {
     return sample;
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _noise?: NormalSource): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    _noise?: NormalSource,
+    out?: Float32Array,
+  ): Float32Array {
     if (this.#numInferenceSteps === null) {
       throw new Error("Number of inference steps is 'None', you need to run 'set_timesteps' after creating the scheduler");
     }
+    const prevSample = outputFor(sample, out);
     // Notation (<variable name> -> <name in paper>): pred_noise_t -> ε_θ(x_t, t),
     // pred_original_sample -> f_θ(x_t, t) or x_0, std_dev_t -> σ_t, eta -> η,
     // pred_sample_direction -> "direction pointing to x_t", pred_prev_sample -> x_(t−1).
@@ -95,36 +103,36 @@ export class DDIMScheduler implements Scheduler {
     const sqrtAlphaT = f32(Math.sqrt(alphaProdT));
     const sqrtBetaT = f32(Math.sqrt(betaProdT));
 
-    // 3. compute predicted original sample from predicted noise, also called "predicted x_0" of
-    //    formula (12) of the DDIM paper
-    let predOriginal: Float32Array;
-    let predEpsilon: Float32Array;
-    if (this.config.prediction_type === 'epsilon') {
-      predOriginal = sample.map((x, i) => f32(f32(x - f32(sqrtBetaT * modelOutput[i]!)) / sqrtAlphaT));
-      predEpsilon = modelOutput;
-    } else if (this.config.prediction_type === 'sample') {
-      predOriginal = modelOutput;
-      predEpsilon = sample.map((x, i) => f32(f32(x - f32(sqrtAlphaT * modelOutput[i]!)) / sqrtBetaT));
-    } else {
-      // v-prediction (Salimans & Ho 2022, section 4): x_0 = √ᾱ x − √(1−ᾱ) v, ε = √ᾱ v + √(1−ᾱ) x
-      predOriginal = sample.map((x, i) => f32(f32(sqrtAlphaT * x) - f32(sqrtBetaT * modelOutput[i]!)));
-      predEpsilon = sample.map((x, i) => f32(f32(sqrtAlphaT * modelOutput[i]!) + f32(sqrtBetaT * x)));
-    }
-
-    // 4. clip "predicted x_0" (the ONNX pipeline forces clip_sample off for Stable Diffusion)
-    if (this.config.clip_sample) {
-      const range = this.config.clip_sample_range;
-      predOriginal = predOriginal.map((x) => Math.min(Math.max(x, -range), range));
-    }
-
     // 5. compute variance σ_t(η) of formula (16); with η = 0 it is 0 and the sampler deterministic.
     const stdDevT = 0;
-
-    // 6. compute "direction pointing to x_t" of formula (12): √(1 − ᾱ_(t−1) − σ_t²) ε
+    // 6. the coefficient of "direction pointing to x_t" of formula (12): √(1 − ᾱ_(t−1) − σ_t²)
     const directionCoeff = f32(Math.sqrt(f32(f32(1 - alphaProdTPrev) - stdDevT * stdDevT)));
-
-    // 7. compute x_(t−1) without "random noise" of formula (12): √ᾱ_(t−1) x_0 + direction
     const sqrtAlphaPrev = f32(Math.sqrt(alphaProdTPrev));
-    return predOriginal.map((x0, i) => f32(f32(sqrtAlphaPrev * x0) + f32(directionCoeff * predEpsilon[i]!)));
+    const { prediction_type: prediction, clip_sample: clip, clip_sample_range: range } = this.config;
+
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      // 3. compute predicted original sample from predicted noise, also called "predicted x_0" of
+      //    formula (12) of the DDIM paper, and the noise it implies
+      let predOriginal: number;
+      let predEpsilon: number;
+      if (prediction === 'epsilon') {
+        predOriginal = f32(f32(x - f32(sqrtBetaT * m)) / sqrtAlphaT);
+        predEpsilon = m;
+      } else if (prediction === 'sample') {
+        predOriginal = m;
+        predEpsilon = f32(f32(x - f32(sqrtAlphaT * m)) / sqrtBetaT);
+      } else {
+        // v-prediction (Salimans & Ho 2022, section 4): x_0 = √ᾱ x − √(1−ᾱ) v, ε = √ᾱ v + √(1−ᾱ) x
+        predOriginal = f32(f32(sqrtAlphaT * x) - f32(sqrtBetaT * m));
+        predEpsilon = f32(f32(sqrtAlphaT * m) + f32(sqrtBetaT * x));
+      }
+      // 4. clip "predicted x_0" (the ONNX pipeline forces clip_sample off for Stable Diffusion)
+      if (clip) predOriginal = f32(Math.min(Math.max(predOriginal, -range), range));
+      // 7. compute x_(t−1) without "random noise" of formula (12): √ᾱ_(t−1) x_0 + direction
+      prevSample[i] = f32(f32(sqrtAlphaPrev * predOriginal) + f32(directionCoeff * predEpsilon));
+    }
+    return prevSample;
   }
 }

@@ -8,7 +8,7 @@ import { noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
 import { zeroSnrSafe } from './euler-discrete';
 import { arange, linspace, roundHalfEven } from './numpy-compat';
-import type { RawSchedulerConfig, Scheduler } from './scheduler';
+import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
 import { inferenceSigmas, trainingSigmas } from './sigmas';
 import { assertStepCount, unknownSpacing } from './spacing';
 
@@ -59,7 +59,10 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   #sigmas: Float32Array = new Float32Array(0);
   #timesteps: number[] = [];
   #stepIndex: number | null = null;
-  /** The last `solver_order` converted model outputs (x_0 predictions), oldest first. */
+  /**
+   * The last `solver_order` converted model outputs (x_0 predictions), oldest first, in buffers of the
+   * scheduler's own (the caller reuses its arrays): the newest takes the buffer of the one it pushes out.
+   */
   #modelOutputs: (Float32Array | null)[] = [];
   #lowerOrderNums = 0;
 
@@ -133,14 +136,22 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.#stepIndex = null;
   }
 
+  /** DPM-Solver does not scale the UNet's input. */
   scaleModelInput(sample: Float32Array): Float32Array {
     return sample;
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _noise?: NormalSource): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    _noise?: NormalSource,
+    out?: Float32Array,
+  ): Float32Array {
     if (this.#timesteps.length === 0) {
       throw new Error("Number of inference steps is 'None', you need to run 'set_timesteps' after creating the scheduler");
     }
+    const prevSample = outputFor(sample, out);
     const index = (this.#stepIndex ??= this.#indexForTimestep(timestep));
     const count = this.#timesteps.length;
     const { solver_order: order, lower_order_final: lowerFinal, euler_at_final: eulerAtFinal } = this.config;
@@ -151,46 +162,52 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const lowerOrderFinal =
       index === count - 1 && (eulerAtFinal || (lowerFinal && count < 15) || this.config.final_sigmas_type === 'zero');
 
-    const x0 = this.#convertModelOutput(modelOutput, sample, index);
+    // The oldest x_0 leaves the history; its buffer takes the newest.
+    const recycled = this.#modelOutputs[0]?.length === sample.length ? this.#modelOutputs[0] : null;
+    const x0 = this.#convertModelOutput(modelOutput, sample, index, recycled ?? new Float32Array(sample.length));
     for (let i = 0; i < order - 1; i++) this.#modelOutputs[i] = this.#modelOutputs[i + 1]!;
     this.#modelOutputs[order - 1] = x0;
 
-    let prevSample: Float32Array;
     if (order === 1 || this.#lowerOrderNums < 1 || lowerOrderFinal) {
-      prevSample = this.#firstOrderUpdate(x0, sample, index);
+      this.#firstOrderUpdate(x0, sample, index, prevSample);
     } else {
-      prevSample = this.#secondOrderUpdate(sample, index);
+      this.#secondOrderUpdate(sample, index, prevSample);
     }
     if (this.#lowerOrderNums < order) this.#lowerOrderNums += 1;
     this.#stepIndex = index + 1;
     return prevSample;
   }
 
-  /** DPM-Solver++ solves the ODE in the data prediction x_θ: convert ε or v to x_0. */
-  #convertModelOutput(modelOutput: Float32Array, sample: Float32Array, index: number): Float32Array {
+  /** DPM-Solver++ solves the ODE in the data prediction x_θ: convert ε or v to x_0, into `x0`. */
+  #convertModelOutput(modelOutput: Float32Array, sample: Float32Array, index: number, x0: Float32Array): Float32Array {
     const prediction = this.config.prediction_type;
-    if (prediction === 'sample') return modelOutput;
+    if (prediction === 'sample') {
+      x0.set(modelOutput);
+      return x0;
+    }
     const { alpha, sigma } = noiseLevel(this.#sigmas[index]!);
     if (prediction === 'epsilon') {
       // x_0 = (x_t − σ_t ε) / α_t
-      return sample.map((x, i) => f32(f32(x - f32(sigma * modelOutput[i]!)) / alpha));
+      for (let i = 0; i < sample.length; i++) x0[i] = f32(f32(sample[i]! - f32(sigma * modelOutput[i]!)) / alpha);
+    } else {
+      // v-prediction: x_0 = α_t x_t − σ_t v
+      for (let i = 0; i < sample.length; i++) x0[i] = f32(f32(alpha * sample[i]!) - f32(sigma * modelOutput[i]!));
     }
-    // v-prediction: x_0 = α_t x_t − σ_t v
-    return sample.map((x, i) => f32(f32(alpha * x) - f32(sigma * modelOutput[i]!)));
+    return x0;
   }
 
   /** First-order DPM-Solver++ (the same step as DDIM): x_t = (σ_t/σ_s) x_s − α_t (e^(−h) − 1) x_θ, h = λ_t − λ_s. */
-  #firstOrderUpdate(x0: Float32Array, sample: Float32Array, index: number): Float32Array {
+  #firstOrderUpdate(x0: Float32Array, sample: Float32Array, index: number, out: Float32Array): void {
     const t = noiseLevel(this.#sigmas[index + 1]!);
     const s = noiseLevel(this.#sigmas[index]!);
     const h = f32(t.lambda - s.lambda);
     const ratio = f32(t.sigma / s.sigma);
     const coeff = f32(t.alpha * f32(f32(Math.exp(-h)) - 1));
-    return sample.map((x, i) => f32(f32(ratio * x) - f32(coeff * x0[i]!)));
+    for (let i = 0; i < sample.length; i++) out[i] = f32(f32(ratio * sample[i]!) - f32(coeff * x0[i]!));
   }
 
   /** Multistep DPM-Solver++(2M) (paper Algorithm 2), with the midpoint or Heun correction of D1. */
-  #secondOrderUpdate(sample: Float32Array, index: number): Float32Array {
+  #secondOrderUpdate(sample: Float32Array, index: number, out: Float32Array): void {
     const t = noiseLevel(this.#sigmas[index + 1]!);
     const s0 = noiseLevel(this.#sigmas[index]!);
     const s1 = noiseLevel(this.#sigmas[index - 1]!);
@@ -208,17 +225,18 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     if (this.config.solver_type === 'midpoint') {
       // x_t = (σ_t/σ_s0) x − α_t (e^(−h) − 1) D0 − ½ α_t (e^(−h) − 1) D1
       const c1 = f32(0.5 * c0);
-      return sample.map((x, i) => {
+      for (let i = 0; i < sample.length; i++) {
         const d1 = f32(invR0 * f32(m0[i]! - m1[i]!));
-        return f32(f32(f32(ratio * x) - f32(c0 * m0[i]!)) - f32(c1 * d1));
-      });
+        out[i] = f32(f32(f32(ratio * sample[i]!) - f32(c0 * m0[i]!)) - f32(c1 * d1));
+      }
+      return;
     }
     // heun: x_t = (σ_t/σ_s0) x − α_t (e^(−h) − 1) D0 + α_t ((e^(−h) − 1)/h + 1) D1
     const c1 = f32(t.alpha * f32(f32(expm1 / h) + 1));
-    return sample.map((x, i) => {
+    for (let i = 0; i < sample.length; i++) {
       const d1 = f32(invR0 * f32(m0[i]! - m1[i]!));
-      return f32(f32(f32(ratio * x) - f32(c0 * m0[i]!)) + f32(c1 * d1));
-    });
+      out[i] = f32(f32(f32(ratio * sample[i]!) - f32(c0 * m0[i]!)) + f32(c1 * d1));
+    }
   }
 
   /**

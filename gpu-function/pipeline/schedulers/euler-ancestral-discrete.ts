@@ -10,8 +10,8 @@ import { z } from 'zod';
 import type { NormalSource } from '../types';
 import { noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
-import { eulerTimesteps, zeroSnrSafe } from './euler-discrete';
-import type { RawSchedulerConfig, Scheduler } from './scheduler';
+import { eulerTimesteps, scaleBySigma, zeroSnrSafe } from './euler-discrete';
+import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
 import { eulerInitNoiseSigma, indexForTimestep, inferenceSigmas, trainingSigmas } from './sigmas';
 import { assertStepCount } from './spacing';
 
@@ -32,6 +32,8 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
   #sigmas: Float32Array;
   #timesteps: number[] = [];
   #stepIndex: number | null = null;
+  /** Where each step's fresh noise is drawn (one latent's worth, reused). */
+  #noise: Float32Array | undefined;
 
   constructor(config: RawSchedulerConfig) {
     const name = 'EulerAncestralDiscreteScheduler';
@@ -67,26 +69,19 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
   }
 
   /** Scales the UNet input by 1/√(σ² + 1) "to match the Euler algorithm". */
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+  scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array {
     const sigma = this.#sigmas[this.#initStepIndex(timestep)]!;
-    const denom = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)));
-    return sample.map((x) => f32(x / denom));
+    return scaleBySigma(sample, sigma, outputFor(sample, out));
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, noise: NormalSource): Float32Array {
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, noise: NormalSource, out?: Float32Array): Float32Array {
+    const prevSample = outputFor(sample, out);
     const index = this.#initStepIndex(timestep);
     const sigma = this.#sigmas[index]!;
-
-    // 1. compute predicted original sample (x_0) from sigma-scaled predicted noise
-    let predOriginal: Float32Array;
-    if (this.config.prediction_type === 'epsilon') {
-      predOriginal = sample.map((x, i) => f32(x - f32(sigma * modelOutput[i]!)));
-    } else {
-      // v-prediction: x_0 = model_output · (−σ/√(σ²+1)) + sample/(σ²+1)
-      const sigmaSqPlus1 = f32(f32(sigma * sigma) + 1);
-      const cOut = f32(-sigma / f32(Math.sqrt(sigmaSqPlus1)));
-      predOriginal = sample.map((x, i) => f32(f32(modelOutput[i]! * cOut) + f32(x / sigmaSqPlus1)));
-    }
+    // v-prediction: x_0 = model_output · (−σ/√(σ²+1)) + sample/(σ²+1)
+    const sigmaSqPlus1 = f32(f32(sigma * sigma) + 1);
+    const cOut = f32(-sigma / f32(Math.sqrt(sigmaSqPlus1)));
+    const epsilonPrediction = this.config.prediction_type === 'epsilon';
 
     // 2. split the step to σ_to into a deterministic part down to σ_down and fresh noise of σ_up:
     //    σ_up = √(σ_to² (σ_from² − σ_to²) / σ_from²), σ_down = √(σ_to² − σ_up²)
@@ -96,16 +91,21 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
     const toSq = f32(sigmaTo * sigmaTo);
     const sigmaUp = f32(Math.sqrt(f32(f32(toSq * f32(fromSq - toSq)) / fromSq)));
     const sigmaDown = f32(Math.sqrt(f32(toSq - f32(sigmaUp * sigmaUp))));
-
-    // 3. Euler step to σ_down along the ODE derivative d = (x − x_0)/σ
     const dt = f32(sigmaDown - sigma);
-    const eps = noise.randn(sample.length);
-    const prevSample = sample.map((x, i) => {
-      const derivative = f32(f32(x - predOriginal[i]!) / sigma);
+    if (this.#noise?.length !== sample.length) this.#noise = new Float32Array(sample.length);
+    const eps = noise.randn(sample.length, this.#noise);
+
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      // 1. compute predicted original sample (x_0) from sigma-scaled predicted noise
+      const predOriginal = epsilonPrediction ? f32(x - f32(sigma * m)) : f32(f32(m * cOut) + f32(x / sigmaSqPlus1));
+      // 3. Euler step to σ_down along the ODE derivative d = (x − x_0)/σ
+      const derivative = f32(f32(x - predOriginal) / sigma);
       const deterministic = f32(x + f32(derivative * dt));
       // 4. add noise z ~ N(0, I) scaled by σ_up
-      return f32(deterministic + f32(eps[i]! * sigmaUp));
-    });
+      prevSample[i] = f32(deterministic + f32(eps[i]! * sigmaUp));
+    }
     this.#stepIndex = index + 1;
     return prevSample;
   }

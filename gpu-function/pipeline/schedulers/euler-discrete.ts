@@ -6,7 +6,7 @@ import type { NormalSource } from '../types';
 import { noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, setting } from './config';
 import { arange, linspace, roundHalfEven } from './numpy-compat';
-import type { RawSchedulerConfig, Scheduler } from './scheduler';
+import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
 import { eulerInitNoiseSigma, indexForTimestep, inferenceSigmas, trainingSigmas } from './sigmas';
 import { assertStepCount, unknownSpacing } from './spacing';
 
@@ -78,38 +78,42 @@ export class EulerDiscreteScheduler implements Scheduler {
   }
 
   /** Scales the UNet input by 1/√(σ² + 1) "to match the Euler algorithm" (the EDM c_in). */
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+  scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array {
     const sigma = this.#sigmas[this.#initStepIndex(timestep)]!;
-    const denom = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)));
-    return sample.map((x) => f32(x / denom));
+    return scaleBySigma(sample, sigma, outputFor(sample, out));
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _noise?: NormalSource): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    _noise?: NormalSource,
+    out?: Float32Array,
+  ): Float32Array {
+    const prevSample = outputFor(sample, out);
     const index = this.#initStepIndex(timestep);
     const sigma = this.#sigmas[index]!;
     // Churn γ is 0 with diffusers' defaults (s_churn = 0), so σ̂ = σ(γ + 1) = σ and no noise is drawn.
     const sigmaHat = sigma;
-
-    // 1. compute predicted original sample (x_0) from sigma-scaled predicted noise
-    let predOriginal: Float32Array;
-    if (this.config.prediction_type === 'epsilon') {
-      predOriginal = sample.map((x, i) => f32(x - f32(sigmaHat * modelOutput[i]!)));
-    } else if (this.config.prediction_type === 'v_prediction') {
-      // denoised = model_output · c_out + input · c_skip, with c_out = −σ/√(σ²+1), c_skip = 1/(σ²+1)
-      const sigmaSqPlus1 = f32(f32(sigma * sigma) + 1);
-      const cOut = f32(-sigma / f32(Math.sqrt(sigmaSqPlus1)));
-      predOriginal = sample.map((x, i) => f32(f32(modelOutput[i]! * cOut) + f32(x / sigmaSqPlus1)));
-    } else {
-      predOriginal = modelOutput;
-    }
-
-    // 2. convert to an ODE derivative: d = (x − x_0)/σ̂
+    // v-prediction: denoised = model_output · c_out + input · c_skip, c_out = −σ/√(σ²+1), c_skip = 1/(σ²+1)
+    const sigmaSqPlus1 = f32(f32(sigma * sigma) + 1);
+    const cOut = f32(-sigma / f32(Math.sqrt(sigmaSqPlus1)));
     const dt = f32(this.#sigmas[index + 1]! - sigmaHat);
-    const prevSample = sample.map((x, i) => {
-      const derivative = f32(f32(x - predOriginal[i]!) / sigmaHat);
+    const prediction = this.config.prediction_type;
+
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      // 1. compute predicted original sample (x_0) from sigma-scaled predicted noise
+      let predOriginal: number;
+      if (prediction === 'epsilon') predOriginal = f32(x - f32(sigmaHat * m));
+      else if (prediction === 'v_prediction') predOriginal = f32(f32(m * cOut) + f32(x / sigmaSqPlus1));
+      else predOriginal = m;
+      // 2. convert to an ODE derivative: d = (x − x_0)/σ̂
+      const derivative = f32(f32(x - predOriginal) / sigmaHat);
       // 3. Euler step: x_(i+1) = x_i + d·(σ_(i+1) − σ̂)
-      return f32(x + f32(derivative * dt));
-    });
+      prevSample[i] = f32(x + f32(derivative * dt));
+    }
     this.#stepIndex = index + 1;
     return prevSample;
   }
@@ -155,4 +159,11 @@ export function eulerTimesteps(
 export function zeroSnrSafe(alphasCumprod: Float32Array, rescaled: boolean): Float32Array {
   if (rescaled) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
   return alphasCumprod;
+}
+
+/** x / √(σ² + 1) in float32, into `out` (the scale_model_input of both Euler schedulers). */
+export function scaleBySigma(sample: Float32Array, sigma: number, out: Float32Array): Float32Array {
+  const denom = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)));
+  for (let i = 0; i < sample.length; i++) out[i] = f32(sample[i]! / denom);
+  return out;
 }

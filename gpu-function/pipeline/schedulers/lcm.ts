@@ -11,7 +11,7 @@ import type { NormalSource } from '../types';
 import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { betaScheduleFields, parseSchedulerConfig, requireSetting, setting } from './config';
 import { linspace } from './numpy-compat';
-import type { RawSchedulerConfig, Scheduler } from './scheduler';
+import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
 import { indexForTimestep } from './sigmas';
 import { assertStepCount } from './spacing';
 
@@ -43,6 +43,8 @@ export class LCMScheduler implements Scheduler {
   readonly #finalAlphaCumprod: number;
   #timesteps: number[] = [];
   #stepIndex: number | null = null;
+  /** Where the re-noising draws go (one latent's worth, reused). */
+  #noise: Float32Array | undefined;
 
   constructor(config: RawSchedulerConfig) {
     this.config = parseSchedulerConfig('LCMScheduler', lcmConfigSchema, config);
@@ -79,14 +81,16 @@ export class LCMScheduler implements Scheduler {
     this.#stepIndex = null;
   }
 
+  /** LCM does not scale the UNet's input. */
   scaleModelInput(sample: Float32Array): Float32Array {
     return sample;
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, noise: NormalSource): Float32Array {
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, noise: NormalSource, out?: Float32Array): Float32Array {
     if (this.#timesteps.length === 0) {
       throw new Error("Number of inference steps is 'None', you need to run 'set_timesteps' after creating the scheduler");
     }
+    const prevSample = outputFor(sample, out);
     const index = (this.#stepIndex ??= indexForTimestep('LCMScheduler', this.#timesteps, timestep));
 
     // 1. get previous step value
@@ -105,32 +109,30 @@ export class LCMScheduler implements Scheduler {
     const cSkip = f32(SIGMA_DATA ** 2 / scaledSqPlus);
     const cOut = f32(scaled / f32(Math.sqrt(scaledSqPlus)));
 
-    // 4. predicted original sample x_0 from the model's parameterization
-    let predOriginal: Float32Array;
-    if (this.config.prediction_type === 'epsilon') {
-      predOriginal = sample.map((x, i) => f32(f32(x - f32(sqrtBetaT * modelOutput[i]!)) / sqrtAlphaT));
-    } else if (this.config.prediction_type === 'sample') {
-      predOriginal = modelOutput;
-    } else {
-      predOriginal = sample.map((x, i) => f32(f32(sqrtAlphaT * x) - f32(sqrtBetaT * modelOutput[i]!)));
-    }
-
-    // 5. clip "predicted x_0"
-    if (this.config.clip_sample) {
-      const range = this.config.clip_sample_range;
-      predOriginal = predOriginal.map((x) => Math.min(Math.max(x, -range), range));
-    }
-
-    // 6. denoise with the boundary conditions: f_θ(x, t) = c_skip(t) x + c_out(t) x_0
-    const denoised = sample.map((x, i) => f32(f32(cOut * predOriginal[i]!) + f32(cSkip * x)));
-
     // 7. multistep inference re-noises to the next timestep, z ~ N(0, I); never after the last step
-    let prevSample = denoised;
-    if (index !== this.#timesteps.length - 1) {
-      const z = noise.randn(sample.length);
-      const sqrtAlphaPrev = f32(Math.sqrt(alphaProdTPrev));
-      const sqrtBetaPrev = f32(Math.sqrt(f32(1 - alphaProdTPrev)));
-      prevSample = denoised.map((d, i) => f32(f32(sqrtAlphaPrev * d) + f32(sqrtBetaPrev * z[i]!)));
+    const renoise = index !== this.#timesteps.length - 1;
+    let z: Float32Array | undefined;
+    if (renoise) {
+      if (this.#noise?.length !== sample.length) this.#noise = new Float32Array(sample.length);
+      z = noise.randn(sample.length, this.#noise);
+    }
+    const sqrtAlphaPrev = f32(Math.sqrt(alphaProdTPrev));
+    const sqrtBetaPrev = f32(Math.sqrt(f32(1 - alphaProdTPrev)));
+    const { prediction_type: prediction, clip_sample: clip, clip_sample_range: range } = this.config;
+
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      // 4. predicted original sample x_0 from the model's parameterization
+      let predOriginal: number;
+      if (prediction === 'epsilon') predOriginal = f32(f32(x - f32(sqrtBetaT * m)) / sqrtAlphaT);
+      else if (prediction === 'sample') predOriginal = m;
+      else predOriginal = f32(f32(sqrtAlphaT * x) - f32(sqrtBetaT * m));
+      // 5. clip "predicted x_0"
+      if (clip) predOriginal = f32(Math.min(Math.max(predOriginal, -range), range));
+      // 6. denoise with the boundary conditions: f_θ(x, t) = c_skip(t) x + c_out(t) x_0
+      const denoised = f32(f32(cOut * predOriginal) + f32(cSkip * x));
+      prevSample[i] = z === undefined ? denoised : f32(f32(sqrtAlphaPrev * denoised) + f32(sqrtBetaPrev * z[i]!));
     }
     this.#stepIndex = index + 1;
     return prevSample;

@@ -9,7 +9,7 @@ import { betaScheduleFields, DDPM_BETAS, parseSchedulerConfig, requireSetting, s
 import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { assertStepCount, unknownSpacing } from './spacing';
 import { arange, linspace, roundHalfEven } from './numpy-compat';
-import type { RawSchedulerConfig, Scheduler } from './scheduler';
+import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
 
 const f32 = Math.fround;
 
@@ -34,10 +34,12 @@ export class PNDMScheduler implements Scheduler {
   #prkTimesteps: number[] = [];
   #timesteps: number[] = [];
   // Running values: the model outputs e_θ of earlier steps, the RK sum and the sample it started from.
+  // They are copies in buffers of the scheduler's own, since the caller reuses its arrays every step.
   #ets: Float32Array[] = [];
   #counter = 0;
   #curModelOutput: Float32Array | null = null;
   #curSample: Float32Array | null = null;
+  readonly #buffers = new BufferPool();
 
   constructor(config: RawSchedulerConfig) {
     this.config = parseSchedulerConfig('PNDMScheduler', pndmConfigSchema, config);
@@ -88,25 +90,36 @@ export class PNDMScheduler implements Scheduler {
       plmsTimesteps = timesteps.slice(0, -3).reverse();
     }
     this.#timesteps = [...this.#prkTimesteps, ...plmsTimesteps];
+    for (const buffer of [...this.#ets, this.#curModelOutput, this.#curSample]) this.#buffers.release(buffer);
     this.#ets = [];
     this.#counter = 0;
     this.#curModelOutput = null;
     this.#curSample = null;
   }
 
+  /** PNDM does not scale the UNet's input. */
   scaleModelInput(sample: Float32Array): Float32Array {
     return sample;
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _noise?: NormalSource): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    _noise?: NormalSource,
+    out?: Float32Array,
+  ): Float32Array {
+    const prevSample = outputFor(sample, out);
     if (this.#counter < this.#prkTimesteps.length && !this.config.skip_prk_steps) {
-      return this.#stepPrk(modelOutput, timestep, sample);
+      this.#stepPrk(modelOutput, timestep, sample, prevSample);
+    } else {
+      this.#stepPlms(modelOutput, timestep, sample, prevSample);
     }
-    return this.#stepPlms(modelOutput, timestep, sample);
+    return prevSample;
   }
 
   /** Pseudo Runge-Kutta step (F-PRK): four model evaluations per inference step, weights 1/6, 1/3, 1/3, 1/6. */
-  #stepPrk(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
+  #stepPrk(modelOutput: Float32Array, timestep: number, sample: Float32Array, out: Float32Array): void {
     const numInferenceSteps = this.#requireTimesteps();
     const halfStep = Math.floor(Math.floor(this.config.num_train_timesteps / numInferenceSteps) / 2);
     const diffToPrev = this.#counter % 2 ? 0 : halfStep;
@@ -116,23 +129,24 @@ export class PNDMScheduler implements Scheduler {
     let output = modelOutput;
     const phase = this.#counter % 4;
     if (phase === 0) {
-      this.#curModelOutput = accumulate(this.#curModelOutput, 1 / 6, modelOutput);
-      this.#ets.push(modelOutput);
-      this.#curSample = sample;
+      this.#curModelOutput = this.#accumulate(this.#curModelOutput, 1 / 6, modelOutput);
+      this.#ets.push(this.#buffers.copyOf(modelOutput));
+      this.#curSample = this.#buffers.copyOf(sample, this.#curSample);
     } else if (phase === 1 || phase === 2) {
-      this.#curModelOutput = accumulate(this.#curModelOutput, 1 / 3, modelOutput);
+      this.#curModelOutput = this.#accumulate(this.#curModelOutput, 1 / 3, modelOutput);
     } else {
-      output = accumulate(this.#curModelOutput, 1 / 6, modelOutput);
+      // The last of the four: the weighted sum is the e_θ of this step, and the running sum ends.
+      output = this.#accumulate(this.#curModelOutput, 1 / 6, modelOutput);
       this.#curModelOutput = null;
     }
     const curSample = this.#curSample ?? sample;
-    const prevSample = this.#getPrevSample(curSample, rkTimestep, prevTimestep, output);
+    this.#getPrevSample(curSample, rkTimestep, prevTimestep, output, out);
+    if (output !== modelOutput) this.#buffers.release(output);
     this.#counter += 1;
-    return prevSample;
   }
 
   /** Pseudo linear multistep step (F-PLMS): one model evaluation, Adams–Bashforth weights over past e_θ. */
-  #stepPlms(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
+  #stepPlms(modelOutput: Float32Array, timestep: number, sample: Float32Array, out: Float32Array): void {
     const numInferenceSteps = this.#requireTimesteps();
     if (!this.config.skip_prk_steps && this.#ets.length < 3) {
       throw new Error(
@@ -143,9 +157,9 @@ export class PNDMScheduler implements Scheduler {
     let prevTimestep = timestep - ratio;
     let current = timestep;
     if (this.#counter !== 1) {
-      this.#ets.push(modelOutput);
-      // diffusers keeps every e_θ; only the last four are ever read, so drop older ones.
-      if (this.#ets.length > 4) this.#ets.shift();
+      // diffusers keeps every e_θ; only the last four are ever read, so the oldest buffer is reused.
+      const oldest = this.#ets.length >= 4 ? this.#ets.shift() : undefined;
+      this.#ets.push(this.#buffers.copyOf(modelOutput, oldest));
     } else {
       // The repeated timestep: step from t + δ to t again with the averaged e_θ.
       prevTimestep = timestep;
@@ -154,50 +168,52 @@ export class PNDMScheduler implements Scheduler {
 
     const ets = this.#ets;
     const e = (back: number): Float32Array => ets[ets.length - back]!;
-    let eps: Float32Array;
+    const eps = this.#buffers.scratch(sample.length);
     let x = sample;
+    const n = sample.length;
     if (ets.length === 1 && this.#counter === 0) {
-      eps = modelOutput;
-      this.#curSample = sample;
+      eps.set(modelOutput);
+      this.#curSample = this.#buffers.copyOf(sample, this.#curSample);
     } else if (ets.length === 1 && this.#counter === 1) {
-      eps = modelOutput.map((m, i) => f32(f32(m + e(1)[i]!) / 2));
+      const e1 = e(1);
+      for (let i = 0; i < n; i++) eps[i] = f32(f32(modelOutput[i]! + e1[i]!) / 2);
       x = this.#curSample!;
-      this.#curSample = null;
     } else if (ets.length === 2) {
-      eps = e(1).map((e1, i) => f32(f32(f32(3 * e1) - e(2)[i]!) / 2));
+      const [e1, e2] = [e(1), e(2)];
+      for (let i = 0; i < n; i++) eps[i] = f32(f32(f32(3 * e1[i]!) - e2[i]!) / 2);
     } else if (ets.length === 3) {
       const [e1, e2, e3] = [e(1), e(2), e(3)];
-      eps = e1.map((v, i) => f32(f32(f32(f32(23 * v) - f32(16 * e2[i]!)) + f32(5 * e3[i]!)) / 12));
+      for (let i = 0; i < n; i++) eps[i] = f32(f32(f32(f32(23 * e1[i]!) - f32(16 * e2[i]!)) + f32(5 * e3[i]!)) / 12);
     } else {
       const [e1, e2, e3, e4] = [e(1), e(2), e(3), e(4)];
       const w = f32(1 / 24);
-      eps = e1.map((v, i) =>
-        f32(w * f32(f32(f32(f32(55 * v) - f32(59 * e2[i]!)) + f32(37 * e3[i]!)) - f32(9 * e4[i]!))),
-      );
+      for (let i = 0; i < n; i++) {
+        eps[i] = f32(w * f32(f32(f32(f32(55 * e1[i]!) - f32(59 * e2[i]!)) + f32(37 * e3[i]!)) - f32(9 * e4[i]!)));
+      }
     }
-    const prevSample = this.#getPrevSample(x, current, prevTimestep, eps);
+    this.#getPrevSample(x, current, prevTimestep, eps, out);
+    if (x !== sample) {
+      // The pseudo-improved Euler start is done with the sample it began from.
+      this.#buffers.release(this.#curSample);
+      this.#curSample = null;
+    }
     this.#counter += 1;
-    return prevSample;
   }
 
   /**
    * PNDM paper formula (9): the transfer x_t → x_(t−δ) for a noise estimate e_θ, with x_t added to
-   * both sides. α_t is alphas_cumprod[t] (the paper's ᾱ), α_(t−δ) the previous one.
+   * both sides, into `out`. α_t is alphas_cumprod[t] (the paper's ᾱ), α_(t−δ) the previous one.
    */
-  #getPrevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array): Float32Array {
+  #getPrevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array, out: Float32Array): void {
     const alphaProdT = alphaCumprodAt('PNDMScheduler', this.#alphasCumprod, timestep);
     const alphaProdTPrev =
       prevTimestep >= 0 ? alphaCumprodAt('PNDMScheduler', this.#alphasCumprod, prevTimestep) : this.#finalAlphaCumprod;
     const betaProdT = f32(1 - alphaProdT);
     const betaProdTPrev = f32(1 - alphaProdTPrev);
-
-    let eps = modelOutput;
-    if (this.config.prediction_type === 'v_prediction') {
-      // v = √α_t ε − √(1−α_t) x  ⇒  ε = √α_t v + √(1−α_t) x (Salimans & Ho 2022, section 4).
-      const sqrtAlpha = f32(Math.sqrt(alphaProdT));
-      const sqrtBeta = f32(Math.sqrt(betaProdT));
-      eps = modelOutput.map((v, i) => f32(f32(sqrtAlpha * v) + f32(sqrtBeta * sample[i]!)));
-    }
+    // v = √α_t ε − √(1−α_t) x  ⇒  ε = √α_t v + √(1−α_t) x (Salimans & Ho 2022, section 4).
+    const vPrediction = this.config.prediction_type === 'v_prediction';
+    const sqrtAlpha = f32(Math.sqrt(alphaProdT));
+    const sqrtBeta = f32(Math.sqrt(betaProdT));
 
     // sample_coeff = (α_(t−δ) / α_t)^(1/2)
     const sampleCoeff = f32(Math.sqrt(f32(alphaProdTPrev / alphaProdT)));
@@ -208,7 +224,20 @@ export class PNDMScheduler implements Scheduler {
     );
     // x_(t−δ) = sample_coeff x_t − (α_(t−δ) − α_t) e_θ / denom
     const diff = f32(alphaProdTPrev - alphaProdT);
-    return sample.map((x, i) => f32(f32(sampleCoeff * x) - f32(f32(diff * eps[i]!) / denom)));
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const eps = vPrediction ? f32(f32(sqrtAlpha * modelOutput[i]!) + f32(sqrtBeta * x)) : modelOutput[i]!;
+      out[i] = f32(f32(sampleCoeff * x) - f32(f32(diff * eps) / denom));
+    }
+  }
+
+  /** `running + weight * x` in float32 into the running sum's buffer, where a missing sum is Python's integer 0. */
+  #accumulate(running: Float32Array | null, weight: number, x: Float32Array): Float32Array {
+    const w = f32(weight);
+    const sum = running ?? this.#buffers.take(x.length);
+    if (running === null) for (let i = 0; i < x.length; i++) sum[i] = f32(0 + f32(w * x[i]!));
+    else for (let i = 0; i < x.length; i++) sum[i] = f32(running[i]! + f32(w * x[i]!));
+    return sum;
   }
 
   #requireTimesteps(): number {
@@ -219,9 +248,30 @@ export class PNDMScheduler implements Scheduler {
   }
 }
 
-/** `running + weight * x` in float32, where a missing running sum is Python's integer 0. */
-function accumulate(running: Float32Array | null, weight: number, x: Float32Array): Float32Array {
-  const w = f32(weight);
-  if (running === null) return x.map((v) => f32(0 + f32(w * v)));
-  return running.map((r, i) => f32(r + f32(w * x[i]!)));
+/** Latent-sized buffers a scheduler keeps across steps, reused instead of reallocated. */
+class BufferPool {
+  readonly #free: Float32Array[] = [];
+  #scratch: Float32Array | undefined;
+
+  take(length: number): Float32Array {
+    const index = this.#free.findIndex((buffer) => buffer.length === length);
+    return index === -1 ? new Float32Array(length) : this.#free.splice(index, 1)[0]!;
+  }
+
+  /** A copy of `source`, in `into` when it fits, else in a pooled buffer. */
+  copyOf(source: Float32Array, into?: Float32Array | null): Float32Array {
+    const target = into?.length === source.length ? into : this.take(source.length);
+    target.set(source);
+    return target;
+  }
+
+  release(buffer: Float32Array | null | undefined): void {
+    if (buffer != null) this.#free.push(buffer);
+  }
+
+  /** One buffer for values used within a single step. */
+  scratch(length: number): Float32Array {
+    if (this.#scratch?.length !== length) this.#scratch = new Float32Array(length);
+    return this.#scratch;
+  }
 }

@@ -6,8 +6,15 @@ import type { NormalSource } from '../types';
 /**
  * One image's scheduler. Stateful like its diffusers class (step index, model-output history),
  * so the loop creates one per request and calls `setTimesteps` before the first step.
- * Samples are the flattened float32 latents of ONE image ([4, h/8, w/8]); every method returns
- * a new array and leaves its inputs untouched (`scaleModelInput` may return its input as is).
+ * Samples are the flattened float32 latents of ONE image ([4, h/8, w/8]).
+ *
+ * Results go into `out` when one is given, so the denoising loop reuses one buffer per image for
+ * all steps instead of allocating several arrays per step (issue #12: at 512², the allocating `.map`
+ * chains cost more than everything else the CPU does per step). `out` may be the `sample` itself,
+ * for an in-place step; every port reads an element's inputs before writing that element, and keeps
+ * copies of whatever it remembers across steps (PNDM's and DPM-Solver's history), since the caller
+ * overwrites its buffers. Without `out`, a new array is returned, as diffusers returns a new tensor.
+ * The arithmetic is the same either way, float32 rounding for rounding.
  */
 export interface Scheduler {
   /** The standard deviation of the initial noise; the loop multiplies the latents by it in float32. */
@@ -15,10 +22,21 @@ export interface Scheduler {
   /** After setTimesteps: the timesteps the UNet sees, in order (PNDM repeats one; Euler's are fractional, e.g. 957.375). */
   readonly timesteps: readonly number[];
   setTimesteps(numInferenceSteps: number): void;
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array;
-  /** One denoising step; noise (euler_a, multi-step lcm) is drawn from `noise`, the request's own seeded RandomState. */
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, noise: NormalSource): Float32Array;
+  /** The UNet's input for this step; schedulers that do not scale return `sample` itself and leave `out` alone. */
+  scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array;
+  /**
+   * One denoising step, x_t → x_(t−1), returned (in `out` when given). Noise (euler_a, multi-step lcm)
+   * is drawn from `noise`, the request's own seeded RandomState.
+   */
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, noise: NormalSource, out?: Float32Array): Float32Array;
 }
 
 /** A parsed `scheduler/scheduler_config.json` (or any object of diffusers config keys). */
 export type RawSchedulerConfig = Readonly<Record<string, unknown>>;
+
+/** `out` when given (checked to fit `like`), else a new array of `like`'s length. */
+export function outputFor(like: Float32Array, out: Float32Array | undefined): Float32Array {
+  if (out === undefined) return new Float32Array(like.length);
+  if (out.length !== like.length) throw new RangeError(`out holds ${out.length} values, the sample ${like.length}`);
+  return out;
+}

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import {
   float16BitsToFloat32Bits,
   float16ToFloat32Array,
+  float16ToFloat32Into,
   float32BitsToFloat16Bits,
   float32ToFloat16Array,
+  float32ToFloat16Into,
   fromFloat16Bits,
   toFloat16Bits,
 } from '../../../gpu-function/pipeline/float16';
@@ -94,6 +96,30 @@ describe('float32 → float16', () => {
     const backing = new Float32Array([9, 1, -2, 0.5]);
     expect(Array.from(float32ToFloat16Array(backing.subarray(1)))).toEqual([0x3c00, 0xc000, 0x3800]);
   });
+
+  it("gives the element-wise function's bits on 17 million patterns, its fast path's edges included", () => {
+    // Every 251st pattern (a prime stride, so the 13 rounded-off bits take every value), plus the
+    // patterns around the fast path's ends (2^-14 and 2^15) and around each rounding tie near them.
+    const edges = [0x38800000, 0x47000000, 0x387ff000, 0x46fff000].flatMap((edge) =>
+      Array.from({ length: 0x4000 }, (_, k) => edge - 0x2000 + k).flatMap((bits) => [bits, bits | 0x80000000]),
+    );
+    const count = Math.floor(2 ** 32 / 251);
+    const bits = new Uint32Array(count + edges.length);
+    for (let i = 0; i < count; i++) bits[i] = i * 251;
+    bits.set(edges, count);
+    const out = float32ToFloat16Into(new Float32Array(bits.buffer), new Uint16Array(bits.length));
+    for (let i = 0; i < bits.length; i++) {
+      const expected = float32BitsToFloat16Bits(bits[i]!);
+      if (out[i] !== expected) throw new Error(`0x${bits[i]!.toString(16)} gave 0x${out[i]!.toString(16)}, not 0x${expected.toString(16)}`);
+    }
+  });
+
+  it('writes into a view with an offset and refuses an output of another length', () => {
+    const backing = new Uint16Array(5);
+    float32ToFloat16Into(Float32Array.of(1, -2, 0.5), backing.subarray(2));
+    expect(Array.from(backing)).toEqual([0, 0, 0x3c00, 0xc000, 0x3800]);
+    expect(() => float32ToFloat16Into(Float32Array.of(1, 2), new Uint16Array(3))).toThrow(RangeError);
+  });
 });
 
 describe('float16 → float32', () => {
@@ -109,6 +135,13 @@ describe('float16 → float32', () => {
     expect(sha256Hex(float16ToFloat32Array(all))).toBe(
       'f4fdd084f85448d28c84f20fabf4022ba938e40b7f382d2727dec6f41ac6267a',
     );
+  });
+
+  it('writes into a view with an offset, NaN payloads kept', () => {
+    const backing = new Float32Array(4);
+    float16ToFloat32Into(Uint16Array.of(0x3c00, 0x7e01, 0x8001), backing.subarray(1));
+    expect(Array.from(new Uint32Array(backing.buffer))).toEqual([0, 0x3f800000, 0x7fc02000, 0xb3800000]);
+    expect(() => float16ToFloat32Into(Uint16Array.of(1), new Float32Array(2))).toThrow(RangeError);
   });
 
   it('round-trips every float16 value bit for bit, NaN payloads included', () => {

@@ -26,13 +26,53 @@ function runLoop({ scheduler: name, overrides, steps, seed }: LoopFixture, wrap 
   return latents;
 }
 
+/**
+ * The loop as the pipeline runs it: one latents buffer stepped in place, the UNet's input scaled into
+ * one reused buffer, and the model output written into one reused buffer that the next step overwrites
+ * (so a scheduler that kept a reference instead of a copy would read the wrong history).
+ */
+function runLoopInPlace({ scheduler: name, overrides, steps, seed }: LoopFixture): Float32Array {
+  const scheduler = createScheduler(name, { ...loopsFixture.model_config, ...overrides });
+  scheduler.setTimesteps(steps);
+  const random = new RandomState(seed);
+  const sigma = Math.fround(scheduler.initNoiseSigma);
+  const latents = random.randn(LATENTS);
+  for (let i = 0; i < LATENTS; i++) latents[i] = Math.fround(latents[i]! * sigma);
+  const scaled = new Float32Array(LATENTS);
+  const modelOutput = new Float32Array(LATENTS);
+  for (const t of scheduler.timesteps) {
+    const modelInput = scheduler.scaleModelInput(latents, t, scaled);
+    modelOutput.set(dummyModel(modelInput, t));
+    const next = scheduler.step(modelOutput, t, latents, random, latents);
+    expect(next).toBe(latents);
+    modelOutput.fill(Number.NaN);
+    scaled.fill(Number.NaN);
+  }
+  return latents;
+}
+
+const LOOPS = loopsFixture.loops.map((loop) => ({ ...loop, label: JSON.stringify(loop.overrides) }));
+
 describe('denoising loops equal the torch float32 transcription of diffusers', () => {
-  it.each(loopsFixture.loops.map((loop) => ({ ...loop, label: JSON.stringify(loop.overrides) })))(
-    '$scheduler $label, $steps steps',
-    (loop) => {
-      expect(Array.from(runLoop(loop))).toEqual(loop.latents);
-    },
-  );
+  it.each(LOOPS)('$scheduler $label, $steps steps', (loop) => {
+    expect(Array.from(runLoop(loop))).toEqual(loop.latents);
+  });
+
+  it.each(LOOPS)('stepped in place into reused buffers: $scheduler $label, $steps steps', (loop) => {
+    expect(Array.from(runLoopInPlace(loop))).toEqual(loop.latents);
+  });
+  it('PNDM with Runge-Kutta warm-up steps (skip_prk_steps false) in place equals the allocating loop', () => {
+    const loop: LoopFixture = { scheduler: 'pndm', overrides: { skip_prk_steps: false, prediction_type: 'v_prediction' }, steps: 8, seed: 5, latents: [] };
+    expect(Array.from(runLoopInPlace(loop))).toEqual(Array.from(runLoop(loop)));
+  });
+
+  it('refuses an output buffer of another length', () => {
+    const scheduler = createScheduler('euler', loopsFixture.model_config);
+    scheduler.setTimesteps(4);
+    const t = scheduler.timesteps[0]!;
+    const latents = new RandomState(1).randn(LATENTS);
+    expect(() => scheduler.step(latents, t, latents, new RandomState(2), new Float32Array(LATENTS - 1))).toThrow(RangeError);
+  });
 });
 
 describe('noise drawn from the request generator (the documented contract)', () => {
