@@ -4,6 +4,8 @@
 // only when guidance_scale > 1 (pipeline_onnx_stable_diffusion.py), so a batch may mix guided
 // images (two UNet rows) with unguided ones (one row).
 import type { ResolvedGeneration } from '../../contract';
+import { float16DecodeTable, float16ToFloat32Into } from './float16';
+import { readFloat32, type HostTensor } from './onnx-runtime';
 
 /** One row of the UNet batch: which request's latents, under which text embedding. */
 export interface UnetRow {
@@ -31,33 +33,48 @@ export function buildUnetRows(batch: readonly ResolvedGeneration[]): UnetRow[] {
 
 /**
  * Splits the UNet's output [rows, …latent] back into one noise prediction per request, mixing
- * guided pairs. Arithmetic is float32 as in numpy: `uncond + scale * (text - uncond)`.
+ * guided pairs, written into `predictions` (one latent-sized buffer per request, reused every step).
+ * Arithmetic is float32 as in numpy: `uncond + scale * (text - uncond)`. A float16 output is decoded
+ * by table in the same pass (exact: every float16 is a float32), so it is read once and never copied.
  */
 export function applyGuidance(
-  noise: Float32Array,
+  noise: HostTensor,
   rows: readonly UnetRow[],
   batch: readonly ResolvedGeneration[],
   latentSize: number,
-): Float32Array[] {
-  const predictions: Float32Array[] = [];
+  predictions: readonly Float32Array[],
+): void {
+  if (noise.data.length !== rows.length * latentSize) {
+    throw new Error(`The UNet returned ${noise.data.length} values for ${rows.length} rows of ${latentSize}`);
+  }
+  // float16 is decoded through the table; any other dtype is read as float32 first.
+  const halves = noise.type === 'float16' ? noise.data : undefined;
+  const values = halves === undefined ? readFloat32(noise) : undefined;
+  const table = float16DecodeTable();
   let row = 0;
-  for (const request of batch) {
+  for (const [index, request] of batch.entries()) {
+    const guided = predictions[index]!;
+    const first = row * latentSize;
     if (!usesGuidance(request)) {
-      predictions.push(noise.slice(row * latentSize, (row + 1) * latentSize));
+      if (halves !== undefined) float16ToFloat32Into(halves.subarray(first, first + latentSize), guided);
+      else guided.set(values!.subarray(first, first + latentSize));
       row += 1;
       continue;
     }
-    const unconditional = noise.subarray(row * latentSize, (row + 1) * latentSize);
-    const conditional = noise.subarray((row + 1) * latentSize, (row + 2) * latentSize);
+    const second = first + latentSize;
     const scale = Math.fround(request.guidance);
-    const guided = new Float32Array(latentSize);
-    for (let i = 0; i < latentSize; i++) {
-      const u = unconditional[i]!;
-      guided[i] = Math.fround(u + Math.fround(scale * Math.fround(conditional[i]! - u)));
+    if (halves !== undefined) {
+      for (let i = 0; i < latentSize; i++) {
+        const u = table[halves[first + i]!]!;
+        guided[i] = Math.fround(u + Math.fround(scale * Math.fround(table[halves[second + i]!]! - u)));
+      }
+    } else {
+      for (let i = 0; i < latentSize; i++) {
+        const u = values![first + i]!;
+        guided[i] = Math.fround(u + Math.fround(scale * Math.fround(values![second + i]! - u)));
+      }
     }
-    predictions.push(guided);
     row += 2;
   }
   if (row !== rows.length) throw new Error(`Guidance consumed ${row} UNet rows of ${rows.length}`);
-  return predictions;
 }

@@ -249,6 +249,18 @@ export function inputTensor(
   return makeTensor(info.type, values, dims);
 }
 
+/**
+ * Another graph's output as a feed for `session`'s input `name`: as it is when the dtypes agree (an fp16
+ * text encoder's embeddings go to an fp16 UNet untouched), else converted as inputTensor(readFloat32(…))
+ * would. Passing float16 through is exact: decoding to float32 and encoding back gives the same bits.
+ */
+export function feedFrom(session: Pick<ModelSession, 'path' | 'inputs'>, name: string, tensor: HostTensor): HostTensor {
+  const info = session.inputs[name];
+  if (info === undefined) throw new TypeError(`${session.path} has no input '${name}'`);
+  if (info.type === tensor.type) return tensor;
+  return inputTensor(session, name, readFloat32(tensor), tensor.dims);
+}
+
 export function isHostTensorType(type: string): type is HostTensorType {
   return (HOST_TENSOR_TYPES as readonly string[]).includes(type);
 }

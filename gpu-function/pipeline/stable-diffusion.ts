@@ -4,9 +4,10 @@
 // and guidance scale, so a request gets the same pixels whether it runs alone or in a batch.
 import { assertBatchCompatible } from './batch-compatibility';
 import { applyGuidance, buildUnetRows, type UnetRow } from './classifier-free-guidance';
+import { FloatFeed } from './float-feed';
 import { encodePng } from './image/encode-png';
-import { decodedImageToRgb8 } from './image/to-rgb8';
-import { inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
+import { decodedImageToRgb8, float16ImageToRgb8 } from './image/to-rgb8';
+import { feedFrom, inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
 import { RandomState } from './random/numpy-random-state';
 import { createScheduler, type RawSchedulerConfig, type Scheduler } from './schedulers';
 import { encodeTexts } from './text-embeddings';
@@ -35,12 +36,16 @@ const UNET_INPUT = Object.freeze({
   encoderHiddenStates: 'encoder_hidden_states',
 });
 
-/** One image's state while its batch denoises. */
+/**
+ * One image's state while its batch denoises. Every array is allocated once per batch and reused by
+ * every step (issue #12): the latents are stepped in place, the noise prediction is rewritten by guidance.
+ */
 interface ImageInProgress {
   readonly request: ResolvedGeneration;
   readonly noise: RandomState;
   readonly scheduler: Scheduler;
-  latents: Float32Array;
+  readonly latents: Float32Array;
+  readonly noisePrediction: Float32Array;
 }
 
 export class StableDiffusionPipeline {
@@ -74,12 +79,15 @@ export class StableDiffusionPipeline {
     const images = batch.map((request) => this.#prepareImage(request, latentSize));
 
     // 3. Denoise. Every request of the batch walks the same timesteps (same scheduler and steps).
-    const hiddenStates = inputTensor(this.#parts.unet, UNET_INPUT.encoderHiddenStates, embeddings.data, embeddings.dims);
+    const unet = this.#parts.unet;
+    const hiddenStates = feedFrom(unet, UNET_INPUT.encoderHiddenStates, embeddings);
+    const sample = new FloatFeed(unet, UNET_INPUT.sample, [rows.length, ...latentDims]);
+    const scaled = new Float32Array(latentSize);
     for (const t of images[0]!.scheduler.timesteps) {
-      const noisePredictions = await this.#predictNoise(images, rows, t, hiddenStates, latentDims, latentSize, timings);
+      await this.#predictNoise(images, rows, t, { sample, scaled, hiddenStates }, latentSize, timings);
       const stepping = performance.now();
-      for (const [i, image] of images.entries()) {
-        image.latents = image.scheduler.step(noisePredictions[i]!, t, image.latents, image.noise);
+      for (const image of images) {
+        image.scheduler.step(image.noisePrediction, t, image.latents, image.noise, image.latents);
       }
       timings.scheduler += performance.now() - stepping;
     }
@@ -93,7 +101,10 @@ export class StableDiffusionPipeline {
     // 5. Post-process as diffusers: clip(x / 2 + 0.5, 0, 1), round(x * 255) half-to-even, then PNG.
     started = performance.now();
     const results = images.map((image, i) => {
-      const pixels = decodedImageToRgb8(decoded, i, width, height);
+      const pixels =
+        decoded.type === 'float16'
+          ? float16ImageToRgb8(decoded.data, i, width, height)
+          : decodedImageToRgb8(readFloat32(decoded), i, width, height);
       return { png: encodePng(pixels, width, height), pixels, width, height, seed: image.request.seed };
     });
     timings.png = performance.now() - started;
@@ -108,52 +119,62 @@ export class StableDiffusionPipeline {
     // A float32 tensor times a Python float multiplies in float32 (the scalar rounded first).
     const sigma = Math.fround(scheduler.initNoiseSigma);
     if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = Math.fround(latents[i]! * sigma);
-    return { request, noise, scheduler, latents };
+    return { request, noise, scheduler, latents, noisePrediction: new Float32Array(latentSize) };
   }
 
-  /** One UNet call for every row of the batch, then guidance: one noise prediction per image. */
+  /** One UNet call for every row of the batch, then guidance into each image's noise prediction. */
   async #predictNoise(
     images: readonly ImageInProgress[],
     rows: readonly UnetRow[],
     t: number,
-    hiddenStates: HostTensor,
-    latentDims: readonly number[],
+    feeds: { readonly sample: FloatFeed; readonly scaled: Float32Array; readonly hiddenStates: HostTensor },
     latentSize: number,
     timings: StageTimings,
-  ): Promise<Float32Array[]> {
+  ): Promise<void> {
     const unet = this.#parts.unet;
-    let started = performance.now();
-    const scaled = images.map((image) => image.scheduler.scaleModelInput(image.latents, t));
-    timings.scheduler += performance.now() - started;
-    const sample = new Float32Array(rows.length * latentSize);
-    rows.forEach((row, i) => sample.set(scaled[row.request]!, i * latentSize));
+    // Each image's scaled latents go into its rows of the UNet's input once: a guided image's
+    // unconditional and conditional rows see the same sample, so the second row is a copy of the first.
+    let row = 0;
+    for (const image of images) {
+      const started = performance.now();
+      const modelInput = image.scheduler.scaleModelInput(image.latents, t, feeds.scaled);
+      timings.scheduler += performance.now() - started;
+      feeds.sample.write(modelInput, row * latentSize);
+      if (rows[row + 1]?.request === rows[row]!.request) {
+        feeds.sample.copy(row * latentSize, (row + 1) * latentSize, latentSize);
+        row += 1;
+      }
+      row += 1;
+    }
     // diffusers passes `np.array([t], dtype=timestep_dtype)`: shape [1] whatever the batch (the graph
     // broadcasts it), in the dtype the graph declares; an int64 graph gets the timestep truncated.
     const timestepInfo = unet.inputs[UNET_INPUT.timestep]!;
     const timestep = inputTensor(unet, UNET_INPUT.timestep, [t], timestepInfo.rank === 0 ? [] : [1]);
-    const feeds = {
-      [UNET_INPUT.sample]: inputTensor(unet, UNET_INPUT.sample, sample, [rows.length, ...latentDims]),
+    const started = performance.now();
+    const outputs = await unet.run({
+      [UNET_INPUT.sample]: feeds.sample.tensor,
       [UNET_INPUT.timestep]: timestep,
-      [UNET_INPUT.encoderHiddenStates]: hiddenStates,
-    };
-    started = performance.now();
-    const outputs = await unet.run(feeds);
+      [UNET_INPUT.encoderHiddenStates]: feeds.hiddenStates,
+    });
     timings.unet += performance.now() - started;
-    return applyGuidance(readFloat32(firstOutput(unet, outputs)), rows, images.map((image) => image.request), latentSize);
+    const requests = images.map((image) => image.request);
+    applyGuidance(firstOutput(unet, outputs), rows, requests, latentSize, images.map((image) => image.noisePrediction));
   }
 
-  async #decode(images: readonly ImageInProgress[], latentDims: readonly number[], latentSize: number): Promise<Float32Array> {
+  async #decode(images: readonly ImageInProgress[], latentDims: readonly number[], latentSize: number): Promise<HostTensor> {
     // diffusers writes `1 / 0.18215 * latents`: the reciprocal in float64, rounded to float32 when it
     // meets the float32 array, then a float32 multiply.
     const factor = Math.fround(1 / this.#parts.vaeScalingFactor);
-    const scaled = new Float32Array(images.length * latentSize);
-    for (const [i, image] of images.entries()) {
-      for (let j = 0; j < latentSize; j++) scaled[i * latentSize + j] = Math.fround(image.latents[j]! * factor);
-    }
     const vae = this.#parts.vaeDecoder;
     const input = vae.inputNames[0]!;
-    const outputs = await vae.run({ [input]: inputTensor(vae, input, scaled, [images.length, ...latentDims]) });
-    return readFloat32(firstOutput(vae, outputs));
+    const feed = new FloatFeed(vae, input, [images.length, ...latentDims]);
+    const scaled = new Float32Array(latentSize);
+    for (const [i, image] of images.entries()) {
+      for (let j = 0; j < latentSize; j++) scaled[j] = Math.fround(image.latents[j]! * factor);
+      feed.write(scaled, i * latentSize);
+    }
+    const outputs = await vae.run({ [input]: feed.tensor });
+    return firstOutput(vae, outputs);
   }
 }
 

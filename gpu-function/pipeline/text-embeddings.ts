@@ -2,14 +2,14 @@
 // text (the "" of every unguided negative prompt, a prompt asked for twice) are encoded once: the
 // text encoder treats batch rows independently, so this changes no value, only the work.
 import type { UnetRow } from './classifier-free-guidance';
-import { inputTensor, readFloat32, type ModelSession } from './onnx-runtime';
+import { inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
 
-export interface TextEmbeddings {
-  /** [rows, sequence, hidden] float32, row i for UnetRow i. */
-  readonly data: Float32Array;
-  readonly dims: readonly [number, number, number];
-}
+/**
+ * [rows, sequence, hidden], row i for UnetRow i, in the dtype the text encoder returned when it is float16
+ * or float32: an fp16 export's embeddings reach its fp16 UNet as they came, never decoded and re-encoded.
+ */
+export type TextEmbeddings = Extract<HostTensor, { type: 'float32' | 'float16' }>;
 
 export interface TextEmbeddingTimes {
   tokenize: number;
@@ -39,15 +39,16 @@ export async function encodeTexts(
   // The first output is last_hidden_state, what diffusers takes as `text_encoder(...)[0]`.
   const hiddenStates = outputs[textEncoder.outputNames[0]!];
   if (hiddenStates === undefined) throw new Error(`${textEncoder.path} returned no hidden states`);
-  const values = readFloat32(hiddenStates);
   const hidden = hiddenStates.dims[2]!;
   const rowSize = sequence * hidden;
+  const dims = [rows.length, sequence, hidden] as const;
 
-  const data = new Float32Array(rows.length * rowSize);
+  const source = hiddenStates.type === 'float16' ? hiddenStates.data : readFloat32(hiddenStates);
+  const data = source instanceof Uint16Array ? new Uint16Array(rows.length * rowSize) : new Float32Array(rows.length * rowSize);
   rows.forEach((row, i) => {
-    const source = distinctTexts.indexOf(row.prompt);
-    data.set(values.subarray(source * rowSize, (source + 1) * rowSize), i * rowSize);
+    const text = distinctTexts.indexOf(row.prompt);
+    data.set(source.subarray(text * rowSize, (text + 1) * rowSize), i * rowSize);
   });
   times.textEncoder += performance.now() - encoded;
-  return { data, dims: [rows.length, sequence, hidden] };
+  return data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
 }

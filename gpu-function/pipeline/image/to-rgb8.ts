@@ -5,6 +5,7 @@
 // in float32 throughout (the decoder's output dtype), with numpy's round-half-to-even. Doing each
 // step in float32 and rounding the same way is what makes the pixels equal diffusers' bytes rather
 // than "within a level".
+import { float16DecodeTable } from '../float16';
 
 /**
  * `data` is the decoder's `sample` output, NCHW float32 `[batch, 3, height, width]`; returns image
@@ -12,22 +13,57 @@
  * undefined behaviour; x86 gives 0).
  */
 export function decodedImageToRgb8(data: Float32Array, batchIndex: number, width: number, height: number): Uint8Array {
+  const source = imagePlanes(data.length, batchIndex, width, height);
+  const plane = width * height;
+  const out = new Uint8Array(plane * 3);
+  for (let channel = 0; channel < 3; channel++) {
+    const from = source + channel * plane;
+    for (let i = 0, to = channel; i < plane; i++, to += 3) out[to] = unitToByte(data[from + i]!);
+  }
+  return out;
+}
+
+/**
+ * The same for a float16 decoder output (`halves` holds the bit patterns), by table: a float16 value has
+ * only 65 536 bit patterns, so `unitToByte` of each is computed once (on first use) and the image is one
+ * look-up per value — the same bytes as decoding to float32 first, in a small fraction of the time.
+ */
+export function float16ImageToRgb8(halves: Uint16Array, batchIndex: number, width: number, height: number): Uint8Array {
+  const source = imagePlanes(halves.length, batchIndex, width, height);
+  const plane = width * height;
+  const table = float16ByteTable();
+  const out = new Uint8Array(plane * 3);
+  for (let channel = 0; channel < 3; channel++) {
+    const from = source + channel * plane;
+    for (let i = 0, to = channel; i < plane; i++, to += 3) out[to] = table[halves[from + i]!]!;
+  }
+  return out;
+}
+
+let byteTable: Uint8Array | undefined;
+
+/** unitToByte of every float16 value, indexed by its bit pattern. */
+export function float16ByteTable(): Uint8Array {
+  if (byteTable === undefined) {
+    const values = float16DecodeTable();
+    byteTable = new Uint8Array(values.length);
+    for (let half = 0; half < values.length; half++) byteTable[half] = unitToByte(values[half]!);
+  }
+  return byteTable;
+}
+
+/** Where image `batchIndex` starts in an NCHW `[batch, 3, height, width]` array of `length` values. */
+function imagePlanes(length: number, batchIndex: number, width: number, height: number): number {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`width and height must be positive integers, got ${width}×${height}`);
   }
-  const plane = width * height;
-  const offset = batchIndex * 3 * plane;
-  if (!Number.isInteger(batchIndex) || batchIndex < 0 || offset + 3 * plane > data.length) {
+  const offset = batchIndex * 3 * width * height;
+  if (!Number.isInteger(batchIndex) || batchIndex < 0 || offset + 3 * width * height > length) {
     throw new RangeError(
-      `image ${batchIndex} of ${width}×${height} needs ${offset + 3 * plane} values, the decoder output has ${data.length}`,
+      `image ${batchIndex} of ${width}×${height} needs ${offset + 3 * width * height} values, the decoder output has ${length}`,
     );
   }
-  const out = new Uint8Array(plane * 3);
-  for (let channel = 0; channel < 3; channel++) {
-    const source = offset + channel * plane;
-    for (let i = 0; i < plane; i++) out[i * 3 + channel] = unitToByte(data[source + i]!);
-  }
-  return out;
+  return offset;
 }
 
 /**

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  feedFrom,
   inputTensor,
   makeTensor,
   openModelSession,
@@ -244,5 +245,26 @@ describe('makeTensor', () => {
     expect(readFloat32(tensor)).toBe(data);
     expect(Array.from(readFloat32(makeTensor('float64', [0.1], [1])))).toEqual([Math.fround(0.1)]);
     expect(Array.from(readFloat32(makeTensor('int64', [7], [1])))).toEqual([7]);
+  });
+});
+
+describe('feedFrom', () => {
+  const session = (type: string) => ({
+    path: 'graph.onnx',
+    inputs: { x: { name: 'x', type, shape: ['batch', 2], rank: 2 } },
+  });
+
+  it("passes another graph's output on as it is when the dtypes agree", () => {
+    const halves = makeTensor('float16', [0.5, -2, 65504, 1e-7], [2, 2]);
+    expect(feedFrom(session('float16'), 'x', halves)).toBe(halves);
+  });
+
+  it('converts exactly when they do not: float16 → float32 and back', () => {
+    const halves = makeTensor('float16', [0.5, -2, 65504, 1e-7], [2, 2]);
+    const widened = feedFrom(session('float32'), 'x', halves);
+    expect(widened).toMatchObject({ type: 'float32', dims: [2, 2] });
+    expect(Array.from(widened.data as Float32Array)).toEqual([0.5, -2, 65504, 1.1920928955078125e-7]);
+    expect(feedFrom(session('float16'), 'x', widened).data).toEqual(halves.data);
+    expect(() => feedFrom(session('float16'), 'y', halves)).toThrow("graph.onnx has no input 'y'");
   });
 });

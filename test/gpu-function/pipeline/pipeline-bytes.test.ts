@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { HostTensor } from '../../../gpu-function/pipeline/onnx-runtime';
 import { StableDiffusionPipeline } from '../../../gpu-function/pipeline/stable-diffusion';
 import { ClipTokenizer } from '../../../gpu-function/pipeline/tokenizer/clip-tokenizer';
 import type { ResolvedGeneration, SchedulerName } from '../../../contract';
@@ -102,6 +103,33 @@ describe('pipeline bytes with stand-in networks', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const hashes = await pixelHashes(pipelineFor(c.float, c.timestep), c.batch);
     expect(hashes).toEqual(PINNED[c.name]);
+  });
+
+  it("hands the text encoder's float16 embeddings to a float16 UNet untouched, and refills one input buffer", async () => {
+    const networks = standInNetworks({ float: 'float16', kind: 'computed', hidden: 64 });
+    const encoded: HostTensor[] = [];
+    const fed: Readonly<Record<string, HostTensor>>[] = [];
+    const textEncoder = { ...networks.textEncoder, run: async (feeds: Readonly<Record<string, HostTensor>>) => {
+      const outputs = await networks.textEncoder.run(feeds);
+      encoded.push(outputs['last_hidden_state']!);
+      return outputs;
+    } };
+    const unet = { ...networks.unet, run: (feeds: Readonly<Record<string, HostTensor>>) => (fed.push(feeds), networks.unet.run(feeds)) };
+    const pipeline = new StableDiffusionPipeline({ tokenizer, ...networks, textEncoder, unet, schedulerConfig, vaeScalingFactor: 0.18215 });
+    await pipeline.generate([request('pndm', { steps: 3 })]);
+
+    // Rows [unconditional "", conditional prompt]: the encoder ran once on the two distinct texts, and
+    // every UNet call got exactly its float16 bits, in row order, as one tensor built once per batch.
+    const [states] = encoded;
+    const hidden = fed.map((feeds) => feeds['encoder_hidden_states']!);
+    expect(states!.type).toBe('float16');
+    expect(hidden[0]!.type).toBe('float16');
+    expect(Buffer.from(hidden[0]!.data.buffer).equals(Buffer.from(states!.data.buffer))).toBe(true);
+    expect(new Set(hidden).size).toBe(1);
+    // The sample is one float16 buffer refilled every step (PNDM's PLMS visits one timestep twice: 4 calls).
+    const samples = fed.map((feeds) => feeds['sample']!);
+    expect(samples).toHaveLength(4);
+    expect(samples.every((sample) => sample.type === 'float16' && sample.data === samples[0]!.data)).toBe(true);
   });
 
   it('gives each request of a batch the bytes it gets alone', async () => {

@@ -3,7 +3,13 @@
 // a 2×3×10×11 float32 array full of half-level and clipping edge cases.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodedImageToRgb8, roundHalfToEven, unitToByte } from '../../../../gpu-function/pipeline/image/to-rgb8';
+import { float16ToFloat32Array } from '../../../../gpu-function/pipeline/float16';
+import {
+  decodedImageToRgb8,
+  float16ImageToRgb8,
+  roundHalfToEven,
+  unitToByte,
+} from '../../../../gpu-function/pipeline/image/to-rgb8';
 
 interface Rgb8Reference {
   shape: [number, number, number, number];
@@ -43,6 +49,24 @@ describe('decodedImageToRgb8', () => {
     expect(() => decodedImageToRgb8(data, 2, 4, 4)).toThrow(/needs 144 values, the decoder output has 96/);
     expect(() => decodedImageToRgb8(data, -1, 4, 4)).toThrow(RangeError);
     expect(() => decodedImageToRgb8(data, 0, 0, 4)).toThrow(RangeError);
+  });
+});
+
+describe('float16ImageToRgb8 (by table)', () => {
+  it('gives the bytes of decoding to float32 first, for every float16 value, NaNs and infinities included', () => {
+    // Two images of 128×128 whose 3 × 16384 values per image run through all 65 536 bit patterns (the
+    // second image starts where the first ended), so the plane order and batch offset are checked too.
+    const halves = new Uint16Array(2 * 3 * 128 * 128);
+    for (let i = 0; i < halves.length; i++) halves[i] = (i * 3) & 0xffff;
+    const decoded = float16ToFloat32Array(halves);
+    for (const b of [0, 1]) {
+      expect(Buffer.from(float16ImageToRgb8(halves, b, 128, 128)).equals(Buffer.from(decodedImageToRgb8(decoded, b, 128, 128)))).toBe(true);
+    }
+    expect(new Set(halves).size).toBe(65536);
+  });
+
+  it('rejects an image index the tensor does not hold', () => {
+    expect(() => float16ImageToRgb8(new Uint16Array(3 * 4 * 4), 1, 4, 4)).toThrow(/needs 96 values, the decoder output has 48/);
   });
 });
 

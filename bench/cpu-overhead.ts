@@ -1,0 +1,156 @@
+// What the CPU adds to a picture outside onnxruntime, at Stable Diffusion 1.x shapes: 512×512 (latents
+// 4×64×64), guidance on (two UNet rows per image), fp16 graphs as the recommended GPU exports declare them.
+// The networks are stand-ins that hand back a prepared output at once (test/support/stand-in-networks.ts),
+// so every millisecond measured is the project's own JavaScript: the work that sits on the GPU's critical
+// path, since the next UNet call cannot start before it is done. Issue #12's budget for it is 11 ms per
+// 512² picture (2 % of the 0.55 s a 50-step picture takes on a data-centre GPU).
+//
+// "Before" is the pipeline at BASELINE_COMMIT (bench/support/baseline-code.ts), loaded from git into the
+// same process and measured in turns with today's, so the ratios hold whatever the machine's load.
+// Run alone: npx tsx bench/cpu-overhead.ts [--rounds 5] [--steps 50]
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as after from './support/cpu-overhead-stages';
+import { importBaseline } from './support/baseline-code';
+import { type BenchSection, fixed, isMain, machineLine, median } from './support/stats';
+import { standInNetworks } from '../test/support/stand-in-networks';
+import type { StableDiffusionPipeline } from '../gpu-function/pipeline/stable-diffusion';
+import { ClipTokenizer } from '../gpu-function/pipeline/tokenizer/clip-tokenizer';
+import type { ResolvedGeneration, SchedulerName } from '../contract';
+import type { GeneratedImage } from '../gpu-function/pipeline/types';
+
+export interface CpuOverheadOptions {
+  /** Interleaved rounds; each figure is the median. @default 5 */
+  readonly rounds?: number;
+  /** Denoising steps of a whole picture. @default 50 */
+  readonly steps?: number;
+}
+
+/** Issue #12: ≤ 2 % of a 0.55 s picture. */
+export const BUDGET_MS_PER_PICTURE = 11;
+const SIDE = 512;
+const BATCHES = [1, 4, 8] as const;
+const WHOLE_PICTURE_SCHEDULERS: readonly SchedulerName[] = ['pndm', 'euler_a'];
+const TINY_SD = join(import.meta.dirname, '../test/fixtures/tiny-sd');
+
+type PipelineClass = new (parts: ConstructorParameters<typeof StableDiffusionPipeline>[0]) => {
+  generate(batch: readonly ResolvedGeneration[]): Promise<readonly GeneratedImage[]>;
+};
+
+interface Versions {
+  readonly before: PipelineClass;
+  readonly after: PipelineClass;
+}
+
+async function loadVersions(): Promise<Versions> {
+  const old = await importBaseline<typeof import('../gpu-function/pipeline/stable-diffusion')>('gpu-function/pipeline/stable-diffusion.ts');
+  const current = await import('../gpu-function/pipeline/stable-diffusion');
+  return { before: old.StableDiffusionPipeline, after: current.StableDiffusionPipeline };
+}
+
+export async function runCpuOverheadBench(options: CpuOverheadOptions = {}): Promise<BenchSection> {
+  const rounds = options.rounds ?? 5;
+  const steps = options.steps ?? 50;
+  const stages = await after.measureStages(rounds, steps);
+  const whole = await measureWholePictures(rounds, steps);
+  return {
+    title: `CPU time outside onnxruntime per picture, SD 1.x 512² (before → after, in one run)`,
+    lines: [
+      `Latents 4×64×64, guidance 7.5 (two UNet rows per image), fp16 graphs; stand-in networks answer at once, so every ` +
+        `figure is the pipeline's own JavaScript. Before = commit ${after.BASELINE_SHORT}, loaded from git into the same ` +
+        `process; median of ${rounds} interleaved rounds; ${machineLine()}.`,
+      '',
+      ...stages,
+      '',
+      ...whole,
+    ],
+  };
+}
+
+async function measureWholePictures(rounds: number, steps: number): Promise<string[]> {
+  const versions = await loadVersions();
+  const tokenizer = await ClipTokenizer.fromFolder(join(TINY_SD, 'tokenizer'));
+  const schedulerConfig = JSON.parse(await readFile(join(TINY_SD, 'scheduler/scheduler_config.json'), 'utf8'));
+  const build = (Pipeline: PipelineClass) =>
+    new Pipeline({ tokenizer, ...standInNetworks({ float: 'float16', kind: 'constant' }), schedulerConfig, vaeScalingFactor: 0.18215 });
+  const pipelines = { before: build(versions.before), after: build(versions.after) };
+  const batchOf = (scheduler: SchedulerName, size: number): ResolvedGeneration[] =>
+    Array.from({ length: size }, (_, i) => ({
+      prompt: `a lighthouse at dusk, oil painting, variation ${i}`,
+      negative_prompt: '',
+      seed: 1000 + i,
+      steps,
+      guidance: 7.5,
+      width: SIDE,
+      height: SIDE,
+      scheduler,
+    }));
+
+  interface Sample {
+    readonly perPicture: number;
+    readonly png: number;
+  }
+  const samples = new Map<string, Sample[]>();
+  const once = async (version: keyof Versions, scheduler: SchedulerName, size: number): Promise<void> => {
+    const batch = forVersion(version, batchOf(scheduler, size));
+    const started = performance.now();
+    const images = await pipelines[version].generate(batch);
+    const ms = performance.now() - started;
+    const key = `${version}/${scheduler}/${size}`;
+    const list = samples.get(key) ?? [];
+    list.push({ perPicture: ms / size, png: images[0]!.timings.png / size });
+    samples.set(key, list);
+  };
+  // Warm both versions' code paths (JIT, the float16 tables) on every shape before timing.
+  for (const version of ['before', 'after'] as const) {
+    for (const scheduler of WHOLE_PICTURE_SCHEDULERS) await pipelines[version].generate(forVersion(version, batchOf(scheduler, 1)));
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const scheduler of WHOLE_PICTURE_SCHEDULERS) {
+      for (const size of BATCHES) for (const version of ['before', 'after'] as const) await once(version, scheduler, size);
+    }
+  }
+
+  const pick = (key: string, f: (s: Sample) => number) => median(samples.get(key)!.map(f));
+  const lines = [
+    `**Whole pictures** (\`generate()\` with stand-in networks, ${steps} steps): ms of JavaScript per picture. ` +
+      `"PNG" is the share of it spent encoding the PNG inside the batch; "critical path" is what the batch ` +
+      `waits for before the next one can start: everything before, everything but the PNG after (it is encoded ` +
+      `on the main thread while the next batch runs, see the throughput figure). Budget ${BUDGET_MS_PER_PICTURE} ms.`,
+    '',
+    '| scheduler | batch | before ms/picture (PNG) | after ms/picture (PNG) | after ÷ before | critical path before → after | per step after (µs) | within budget |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const scheduler of WHOLE_PICTURE_SCHEDULERS) {
+    for (const size of BATCHES) {
+      const [beforeKey, afterKey] = [`before/${scheduler}/${size}`, `after/${scheduler}/${size}`];
+      const beforeMs = pick(beforeKey, (s) => s.perPicture);
+      const afterMs = pick(afterKey, (s) => s.perPicture);
+      const afterPng = pick(afterKey, (s) => s.png);
+      const critical = afterMs - (after.PNG_OFF_CRITICAL_PATH ? afterPng : 0);
+      lines.push(
+        `| ${scheduler} | ${size} | ${fixed(beforeMs, 1)} (${fixed(pick(beforeKey, (s) => s.png), 1)}) | ` +
+          `${fixed(afterMs, 1)} (${fixed(afterPng, 1)}) | ${fixed(afterMs / beforeMs)}× | ${fixed(beforeMs, 1)} → ${fixed(critical, 1)} | ` +
+          `${fixed(((critical - afterPng * 0) * 1000) / steps, 0)} | ${critical <= BUDGET_MS_PER_PICTURE ? 'yes' : 'no'} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** The baseline predates contract/'s snake_case resolved request: it reads `negativePrompt`. */
+function forVersion(version: keyof Versions, batch: ResolvedGeneration[]): ResolvedGeneration[] {
+  return version === 'after' ? batch : batch.map((request) => ({ ...request, negativePrompt: request.negative_prompt }));
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { rounds: { type: 'string' }, steps: { type: 'string' } } });
+  const { printSection } = await import('./support/stats');
+  printSection(
+    await runCpuOverheadBench({
+      ...(values.rounds === undefined ? {} : { rounds: Number(values.rounds) }),
+      ...(values.steps === undefined ? {} : { steps: Number(values.steps) }),
+    }),
+  );
+}
