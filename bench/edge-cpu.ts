@@ -1,16 +1,16 @@
 // CPU per request of what the edge does before it looks anything up: read and validate the query
-// (edge/params: strict query-string parsing, the zod schema, the model's limits and defaults), derive
-// the seed when there is none, and compute the content key (edge/key: canonical JSON, SHA-256). The
+// (edge/request/image-query.ts: strict query-string parsing, the zod schema, the model's limits and defaults), derive
+// the seed when there is none, and compute the content key (edge/request/content-key.ts: canonical JSON, SHA-256). The
 // baseline, in the same run, is the least a cache keyed on the URL does: URLSearchParams over the
 // query and one SHA-256 of it. Same code the Worker runs, here on Node's V8 and Web Crypto (workerd
 // uses the same V8 and BoringSSL; absolute figures differ a little, the ratio is what to read).
 // Run alone: npx tsx bench/edge-cpu.ts [--iterations 10000] [--rounds 5]
 import { parseArgs } from 'node:util';
-import { parseConfig } from '../edge/config/config';
-import { contentKey } from '../edge/key/content-key';
-import { derivedSeed } from '../edge/key/derived-seed';
-import { sha256Hex } from '../edge/key/sha256';
-import { createImageQueryReader } from '../edge/params/read-image-query';
+import { parseConfig } from '../edge/config';
+import { contentKey } from '../edge/request/content-key';
+import { derivedSeed } from '../edge/request/content-key';
+import { sha256Hex } from '../edge/request/content-key';
+import { createImageQueryReader } from '../edge/request/image-query';
 import { type BenchSection, fixed, isMain, machineLine, median, printSection } from './support/stats';
 
 export interface EdgeCpuOptions {

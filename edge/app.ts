@@ -1,15 +1,39 @@
-// The edge API as one Hono app, independent of the platform: everything platform-specific arrives
-// in `deps` (see app-deps.ts). edge/worker.ts serves it on Workers; the Node port serves the same app.
-import { Hono } from 'hono';
-import type { AppDeps } from './app-deps';
+// The edge API as one Hono app, independent of the platform: everything platform-specific arrives in
+// `deps` — R2, the Cache API and Durable Objects from edge/worker.ts; S3, an in-memory LRU and
+// in-process limiting and coalescing from edge/node/. The path of a request, in order:
+//   edge/request/     the query read strictly and resolved (image-query.ts), its content key
+//   edge/routes/      images.ts: the numbered steps of GET /v1/images; image-by-key.ts: the read path
+//   edge/rate-limit/  a miss charged to its client
+//   edge/generation/  one GPU call per key (gpu-client.ts), the PNG checked, stored before the answer
+//   edge/responses.ts, edge/problems.ts   what the client gets back
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ProblemError } from '../contract';
+import type { EdgeConfig } from './config';
 import { mountDemoPage } from './demo/demo-routes';
-import { onError } from './errors/on-error';
-import { problemResponse } from './errors/problem-response';
-import { methodNotAllowed, notFound } from './errors/problems';
-import { PREFLIGHT_HEADERS } from './http/cors';
-import { requestTargetLimit } from './middleware/request-target-limit';
+import type { ImageGenerator } from './generation/image-generator';
+import { log } from './log';
+import { internalError, methodNotAllowed, notFound, problemResponse, uriTooLong } from './problems';
+import type { RateLimiter } from './rate-limit/charge-generation';
+import { PREFLIGHT_HEADERS } from './responses';
 import { IMAGE_BY_KEY_PATH, imageByKeyRoute } from './routes/image-by-key';
 import { imagesRoute } from './routes/images';
+import type { ImageCache, ImageStore } from './storage';
+
+/** What createApp needs: the configuration and the platform's pieces behind small interfaces. */
+export interface AppDeps {
+  readonly config: EdgeConfig;
+  /** Durable home of the pictures (R2 / S3). */
+  readonly store: ImageStore;
+  /** Fast path in front of the store (Cache API / LRU). */
+  readonly cache: ImageCache;
+  /** Per-client generation budget (Durable Object / in-process). */
+  readonly rateLimiter: RateLimiter;
+  /** Makes, validates and stores a picture, one GPU call per key (Durable Object / in-process). */
+  readonly generator: ImageGenerator;
+  /** The client's address where no CF-Connecting-IP header is set (Node: the socket peer). */
+  readonly clientAddress?: (c: Context) => string | undefined;
+}
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -28,4 +52,34 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => problemResponse(notFound(`Nothing here: ${new URL(c.req.url).pathname}`).problem));
   app.onError(onError);
   return app;
+}
+
+/**
+ * 16 KiB: Cloudflare's own URL limit, so the Worker behaves the same in front of and behind it; a
+ * 1000-character prompt fits even fully percent-encoded CJK (≈ 9 KB).
+ */
+const MAX_REQUEST_TARGET_BYTES = 16 * 1024;
+
+/** 414 URI Too Long (RFC 9110 §15.5.15) for a request target over the limit, before anything parses it. */
+function requestTargetLimit(maxBytes: number = MAX_REQUEST_TARGET_BYTES): MiddlewareHandler {
+  return async function requestTargetLimit(c, next) {
+    const url = c.req.url;
+    // The URL is ASCII once parsed (non-ASCII is percent-encoded), so length is bytes.
+    const target = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+    if (target.length > maxBytes) throw uriTooLong(maxBytes);
+    await next();
+  };
+}
+
+/**
+ * The app's single onError: a ProblemError becomes its problem; anything else is our bug (or a binding
+ * failing), logged and answered as a bare 500 that reveals nothing internal.
+ */
+function onError(error: Error, c: Context): Response {
+  if (error instanceof ProblemError) return problemResponse(error.problem);
+  if (error instanceof HTTPException && error.status < 500) {
+    return problemResponse({ type: 'about:blank', title: error.message || 'Bad Request', status: error.status });
+  }
+  log('error', 'unhandled', { path: new URL(c.req.url).pathname, error: `${error.name}: ${error.message}` });
+  return problemResponse(internalError().problem);
 }

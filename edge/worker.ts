@@ -1,17 +1,28 @@
-// The Worker: parses the configuration once per isolate, builds the app with the Workers pieces
-// (R2, Cache API, Durable Objects) and exports the Durable Object classes wrangler.toml binds.
+// The Worker: parses the configuration once per isolate, builds the app with the Workers pieces (R2,
+// the Cache API and Durable Objects, edge/cloudflare/) and exports the Durable Object classes
+// wrangler.toml binds.
 import type { Hono } from 'hono';
-import { createApp } from './app';
-import { ConfigError, parseConfig } from './config/config';
-import { problemResponse } from './errors/problem-response';
-import { internalError } from './errors/problems';
+import { type AppDeps, createApp } from './app';
+import { DurableImageGenerator, DurableRateLimiter } from './cloudflare/durable-objects';
+import { CacheApiImageCache, R2ImageStore } from './cloudflare/storage';
+import { ConfigError, type EdgeConfig, parseConfig } from './config';
 import { log } from './log';
-import { workersDeps } from './worker-deps';
+import { internalError, problemResponse } from './problems';
 
-export { GenerationCoordinator } from './generation/durable-image-generator';
-export { RateLimitBucket } from './rate-limit/durable-rate-limiter';
+export { GenerationCoordinator, RateLimitBucket } from './cloudflare/durable-objects';
 
 let app: Hono | undefined;
+
+/** The Workers implementations of createApp's interfaces, built from the Worker's bindings. */
+export function workersDeps(env: Env, config: EdgeConfig): AppDeps {
+  return {
+    config,
+    store: new R2ImageStore(env.IMAGES),
+    cache: new CacheApiImageCache(caches.default),
+    rateLimiter: new DurableRateLimiter(env.RATE_LIMITS),
+    generator: new DurableImageGenerator(env.GENERATIONS),
+  };
+}
 
 function appFor(env: Env): Hono {
   // env is fixed for the life of an isolate, so one parse serves every request.

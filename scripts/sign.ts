@@ -5,7 +5,7 @@
 // The key comes only from the environment, never from the command line (shell history, ps).
 // Only the parameters given are signed; the edge fills in the rest from the model's defaults.
 import { parseArgs } from 'node:util';
-import { signedImageUrl } from '../edge/signing/url-signature';
+import { signedImageUrl } from '../edge/request/url-signature';
 
 /** Command-line flag → query parameter. */
 const PARAMS: Readonly<Record<string, string>> = {

@@ -2,9 +2,9 @@
 // Reads the environment once (docs/edge-configuration.md, docs/storage.md), listens on
 // HOST:PORT (127.0.0.1:8787), and on SIGTERM/SIGINT drains before exiting; a second signal exits
 // at once. Exit status 1: the configuration or the bucket is wrong (the log line says which setting).
-import { ConfigError } from '../config/config';
+import { ConfigError } from '../config';
 import { log } from '../log';
-import { S3StoreError } from '../storage/s3-errors';
+import { S3StoreError } from './s3/s3-errors';
 import { parseNodeConfig } from './node-config';
 import { type NodeEdge, startNodeEdge } from './node-edge';
 

@@ -9,11 +9,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app';
 import { log } from '../log';
-import { checkBucket, createS3Client } from '../storage/s3-client';
-import { isMisconfiguration, S3StoreError } from '../storage/s3-errors';
-import { withoutUntrustedClientHeaders } from './client-address';
 import type { NodeEdgeConfig } from './node-config';
-import { type NodeDeps, nodeDeps } from './node-deps';
+import { type NodeDeps, nodeDeps, withoutUntrustedClientHeaders } from './node-deps';
+import { isMisconfiguration, S3StoreError } from './s3/s3-errors';
+import { checkBucket, createS3Client } from './s3/s3-image-store';
 
 /** The largest request head (request line and headers) Node reads, as workerd. */
 const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
@@ -49,7 +48,7 @@ export async function startNodeEdge(config: NodeEdgeConfig, options: NodeEdgeOpt
       hostname: config.listen.host,
       port: config.listen.port,
       // Node refuses request heads over 16 KiB with 431 before the app sees them; the Worker
-      // answers a target over 16 KiB with 414 (request-target-limit.ts) and workerd itself gives
+      // answers a target over 16 KiB with 414 (requestTargetLimit in edge/app.ts) and workerd itself gives
       // up near 64 KiB. Same limits here, so the app's 414 is what clients get.
       serverOptions: { maxHeaderSize: MAX_REQUEST_HEAD_BYTES },
     }) as Server;

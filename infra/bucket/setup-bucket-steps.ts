@@ -13,8 +13,8 @@ import {
   PutBucketLifecycleConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { S3Settings } from '../../edge/storage/s3-client';
-import { type S3Operation, S3StoreError, s3Failure } from '../../edge/storage/s3-errors';
+import type { S3Settings } from '../../edge/node/s3/s3-image-store';
+import { type S3Operation, S3StoreError, s3Failure } from '../../edge/node/s3/s3-errors';
 import { corsRulesWith, expireImagesRule, lifecycleRulesWith } from './bucket-rules';
 
 export type StepName = 'bucket' | 'cors' | 'lifecycle';

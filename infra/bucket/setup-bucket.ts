@@ -5,8 +5,8 @@
 // Safe to run again. Exit status: 0 done, 1 a step failed (the line says why), 2 bad usage.
 import { parseArgs } from 'node:util';
 import { issueLines } from '../../contract';
-import { s3EnvSchema } from '../../edge/node/s3-env';
-import { createS3Client } from '../../edge/storage/s3-client';
+import { s3EnvSchema } from '../../edge/node/node-config';
+import { createS3Client } from '../../edge/node/s3/s3-image-store';
 import { setupBucket, type StepReport } from './setup-bucket-steps';
 
 const USAGE = `usage: npm run infra:bucket [-- --expire-days N] [-- --no-cors]

@@ -3,7 +3,7 @@
 // and resolves defaults and checks limits as the GPU function will. The profile's fields are those of
 // MODELS (docs/edge-configuration.md); /v1/model's defaults and limits already have that shape.
 import { type ModelInfo, modelInfoSchema } from '../../contract';
-import { type ModelProfile, modelProfileSchema } from '../../edge/config/model-profiles';
+import { type ModelProfile, modelProfileSchema } from '../../edge/config';
 
 export async function readModelInfo(gpuUrl: string, token: string | undefined): Promise<ModelInfo> {
   const response = await fetch(`${gpuUrl}/v1/model`, {

@@ -1,6 +1,6 @@
 // `npm start`'s settings: the environment parsed once (zod) into a frozen object that start.ts passes
 // down. Only what the local stack itself decides is here; each child checks its own settings in full
-// (gpu-function/config.ts, edge/config/config.ts). Errors name the variable, never its value.
+// (gpu-function/config.ts, edge/config.ts). Errors name the variable, never its value.
 import { z } from 'zod';
 import { formatModelSpec, parseModelSpec } from '../../gpu-function/model/model-spec';
 import { STACK_ROOT } from './stack-root';

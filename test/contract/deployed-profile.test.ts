@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { modelProfilesSchema } from '../../edge/config/model-profiles';
+import { modelProfilesSchema } from '../../edge/config';
 import { configFromEnv } from '../../gpu-function/config';
 
 const ROOT = join(import.meta.dirname, '../..');

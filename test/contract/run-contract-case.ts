@@ -2,7 +2,7 @@
 // request reaches its edge under a given environment; everything checked is checked here, the same
 // way for workerd and Node. Uses fetch, Web Crypto and vitest's expect only, so it runs in both.
 import { expect } from 'vitest';
-import { signedImageUrl } from '../../edge/signing/url-signature';
+import { signedImageUrl } from '../../edge/request/url-signature';
 import type { BodyExpectation, ContractCase, ContractStep, HeaderExpectation } from './contract-cases';
 import { CONTRACT_SIGNING_KEY, type ContractEnvironment } from './contract-environments';
 import { type GpuStubControl, uniquePrompt } from './gpu-stub-control';

@@ -2,7 +2,7 @@
 // dev edges in front of it, one per configuration: a low rate limit, and URL signing. Cache hits and
 // stored pictures stay free and open in both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedImageUrl } from '../../edge/signing/url-signature';
+import { signedImageUrl } from '../../edge/request/url-signature';
 import { fetchAnswer, imageUrl } from '../support/stack-http';
 import { startStackEdge, startStackGpu, type StackEdge, type StackGpu } from '../support/stack-processes';
 

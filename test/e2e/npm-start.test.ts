@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { signedImageUrl } from '../../edge/signing/url-signature';
+import { signedImageUrl } from '../../edge/request/url-signature';
 import { decodePng } from '../support/decode-png';
 import { startHubDouble, type HubDouble } from '../support/hub-double';
 import { fetchAnswer, imageUrl } from '../support/stack-http';

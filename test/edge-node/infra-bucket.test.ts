@@ -7,8 +7,8 @@ import { GetBucketCorsCommand, PutBucketCorsCommand, type S3Client } from '@aws-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corsRulesWith, DREAMURL_CORS_RULE, expireImagesRule, lifecycleRulesWith } from '../../infra/bucket/bucket-rules';
 import { setupBucket } from '../../infra/bucket/setup-bucket-steps';
-import { createS3Client } from '../../edge/storage/s3-client';
-import { S3ImageStore } from '../../edge/storage/s3-image-store';
+import { createS3Client } from '../../edge/node/s3/s3-image-store';
+import { S3ImageStore } from '../../edge/node/s3/s3-image-store';
 import { startS3Server, type S3TestServer } from '../support/s3-server';
 
 let s3: S3TestServer;

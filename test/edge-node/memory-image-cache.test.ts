@@ -1,7 +1,7 @@
 // The Node edge's LRU in place of the Cache API: bounded by bytes, least recently used out first,
 // streams in and out, and a budget of 0 means no cache.
 import { describe, expect, it } from 'vitest';
-import { MemoryImageCache } from '../../edge/cache/memory-image-cache';
+import { MemoryImageCache } from '../../edge/node/memory-image-cache';
 
 const URL_A = 'http://edge.test/v1/images/aaaa.png'; // 35 characters each
 const URL_B = 'http://edge.test/v1/images/bbbb.png';

@@ -2,7 +2,7 @@
 // takeToken), one per client, with a clock the test controls; full buckets are forgotten to keep
 // memory bounded without changing any answer.
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter } from '../../edge/rate-limit/memory-rate-limiter';
+import { MemoryRateLimiter } from '../../edge/node/memory-rate-limiter';
 
 const TWO_PER_MINUTE = { capacity: 2, windowSeconds: 60 };
 

@@ -1,7 +1,7 @@
 // The Node edge's environment: the Worker's names through the Worker's parser, plus the Node-only
 // settings with their defaults; every mistake reported at once, by name, never echoing a value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../edge/config/config';
+import { ConfigError } from '../../edge/config';
 import { parseNodeConfig } from '../../edge/node/node-config';
 
 const MODELS = JSON.stringify([

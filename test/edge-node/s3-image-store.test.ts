@@ -2,16 +2,16 @@
 // headers and metadata as the R2 store, null for what is not there, and errors that say what to fix.
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBucket, createS3Client } from '../../edge/storage/s3-client';
-import { S3StoreError } from '../../edge/storage/s3-errors';
-import { S3ImageStore } from '../../edge/storage/s3-image-store';
+import { checkBucket, createS3Client } from '../../edge/node/s3/s3-image-store';
+import { S3StoreError } from '../../edge/node/s3/s3-errors';
+import { S3ImageStore } from '../../edge/node/s3/s3-image-store';
 import { startS3Server, type S3TestServer } from '../support/s3-server';
 
 const BUCKET = 'dreamurl-store-test';
 const KEY = 'e23ce7468c436f19d3500fb0a1ad9d527d2ab91e62b8f5548219a6c5b3f3b198';
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5]);
 
-/** What imageMetadata() writes for a request with non-ASCII prompts (edge/storage/image-metadata.ts). */
+/** What imageMetadata() writes for a request with non-ASCII prompts (edge/storage.ts). */
 const METADATA = {
   model: 'tiny-sd',
   repo: 'tiny-sd',

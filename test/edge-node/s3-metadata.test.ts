@@ -3,7 +3,7 @@
 // decodes RFC 2047 words on PUT and encodes them again on GET (possibly in the "Q" form).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeS3Metadata, decodeValue, encodeS3Metadata, encodeValue } from '../../edge/storage/s3-metadata';
+import { decodeS3Metadata, decodeValue, encodeS3Metadata, encodeValue } from '../../edge/node/s3/s3-metadata';
 
 describe('encodeValue', () => {
   it.each([

@@ -10,7 +10,7 @@
 // may carry it either way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEdge } from '../../edge/node/node-edge';
-import { signParams } from '../../edge/signing/url-signature';
+import { signParams } from '../../edge/request/url-signature';
 import { CONTRACT_SIGNING_KEY, contractVars } from '../contract/contract-environments';
 import { type NodeStack, startNodeStack } from '../edge-node/support/node-stack';
 import { type RawAnswer, rawRequest } from '../support/raw-http';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import S3rver from 's3rver';
-import type { S3Settings } from '../../edge/storage/s3-client';
+import type { S3Settings } from '../../edge/node/s3/s3-image-store';
 
 /** The one key pair s3rver knows. */
 export const S3RVER_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });

@@ -1,7 +1,7 @@
 // The configuration is parsed once, strictly, into a frozen object; mistakes are reported by name
 // without echoing secret values.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../edge/config/config';
+import { ConfigError, parseConfig } from '../../../edge/config';
 
 const profile = {
   name: 'sd',

@@ -1,7 +1,7 @@
 // The PNG gate in front of storage, on a known-good 1×1 PNG (68 bytes: IHDR, one IDAT, IEND; chunk
 // CRCs checked with Python's zlib.crc32) and damaged copies of it.
 import { describe, expect, it } from 'vitest';
-import { checkPng, crc32 } from '../../../edge/gpu/png-check';
+import { checkPng, crc32 } from '../../../edge/generation/png-check';
 
 const ONE_BY_ONE = Uint8Array.from(
   atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='),

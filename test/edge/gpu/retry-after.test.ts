@@ -1,6 +1,6 @@
 // Retry-After (RFC 9110 §10.2.3) in both of its forms.
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../../edge/gpu/retry-after';
+import { parseRetryAfter } from '../../../edge/generation/gpu-client';
 
 const NOW = Date.parse('2026-04-01T12:00:00Z');
 

@@ -1,6 +1,6 @@
 // Prompt canonicalisation: NFC, whitespace collapsed and trimmed; control characters refused.
 import { describe, expect, it } from 'vitest';
-import { hasControlCharacter, normalizePromptText } from '../../../edge/params/prompt-text';
+import { hasControlCharacter, normalizePromptText } from '../../../edge/request/image-query';
 
 describe('prompt text', () => {
   it.each([

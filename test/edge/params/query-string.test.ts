@@ -1,6 +1,6 @@
 // The strict query-string reader: what URLSearchParams would silently guess is an error here.
 import { describe, expect, it } from 'vitest';
-import { parseQueryString } from '../../../edge/params/query-string';
+import { parseQueryString } from '../../../edge/request/query-string';
 
 describe('parseQueryString', () => {
   it('decodes form encoding: + and %20 are spaces, UTF-8 escapes are characters', () => {

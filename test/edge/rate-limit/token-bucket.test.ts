@@ -1,8 +1,7 @@
 // The bucket arithmetic, with a hand-driven clock. RATE_LIMIT_PER_MINUTE=2 is capacity 2, refilled
 // at 2 tokens per 60 s, i.e. one token every 30 s.
 import { describe, expect, it } from 'vitest';
-import { perMinutePolicy } from '../../../edge/rate-limit/rate-limiter';
-import { type TokenBucketState, takeToken } from '../../../edge/rate-limit/token-bucket';
+import { perMinutePolicy, type TokenBucketState, takeToken } from '../../../edge/rate-limit/token-bucket';
 
 const policy = perMinutePolicy(2);
 

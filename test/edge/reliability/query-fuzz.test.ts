@@ -19,10 +19,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { problemSchema, SCHEDULER_NAMES } from '../../../contract';
 import { createApp } from '../../../edge/app';
-import { parseConfig } from '../../../edge/config/config';
-import { parseQueryString } from '../../../edge/params/query-string';
-import { signParams } from '../../../edge/signing/url-signature';
-import { workersDeps } from '../../../edge/worker-deps';
+import { parseConfig } from '../../../edge/config';
+import { parseQueryString } from '../../../edge/request/query-string';
+import { signParams } from '../../../edge/request/url-signature';
+import { workersDeps } from '../../../edge/worker';
 import { fuzzSeed, seedLine } from '../../support/fuzz-seed';
 
 const RUNS = 10_000;

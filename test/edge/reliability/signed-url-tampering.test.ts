@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { problemSchema, SCHEDULER_NAMES } from '../../../contract';
-import { signedImageUrl } from '../../../edge/signing/url-signature';
+import { signedImageUrl } from '../../../edge/request/url-signature';
 import { fuzzSeed, seedLine } from '../../support/fuzz-seed';
 import { edgeApp, ORIGIN } from '../support/edge-app';
 import { gpuCalls } from '../support/gpu-stub';

@@ -1,7 +1,7 @@
 // With URL_SIGNING_KEY set, only signed URLs may generate; reading what is stored needs no signature.
 import { describe, expect, it } from 'vitest';
 import { problemSchema } from '../../../contract';
-import { signedImageUrl } from '../../../edge/signing/url-signature';
+import { signedImageUrl } from '../../../edge/request/url-signature';
 import { edgeApp, imagesPath, ORIGIN } from '../support/edge-app';
 import { gpuCalls, uniquePrompt } from '../support/gpu-stub';
 

@@ -1,7 +1,7 @@
 // The signing functions site owners use (also behind `npm run sign`). Expected signatures were
 // computed independently with Python: base64.urlsafe_b64encode(hmac.new(key, msg, sha256).digest()).rstrip(b'=').
 import { describe, expect, it } from 'vitest';
-import { signedImageUrl, signingInput, signParams, verifySignature } from '../../../edge/signing/url-signature';
+import { signedImageUrl, signingInput, signParams, verifySignature } from '../../../edge/request/url-signature';
 
 const KEY = 'test-signing-key';
 

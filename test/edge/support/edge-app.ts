@@ -4,8 +4,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { createApp } from '../../../edge/app';
-import { parseConfig } from '../../../edge/config/config';
-import { workersDeps } from '../../../edge/worker-deps';
+import { parseConfig } from '../../../edge/config';
+import { workersDeps } from '../../../edge/worker';
 
 export const ORIGIN = 'http://edge.test';
 

@@ -4,8 +4,13 @@
 // (see docs/storage.md for scaling). A bucket that has refilled completely is the same as no bucket,
 // so once the map grows past `maxClients` such buckets are dropped, keeping memory bounded by the
 // clients active within one window.
-import type { RateLimitDecision, RateLimiter } from './rate-limiter';
-import { type TokenBucketPolicy, type TokenBucketState, takeToken } from './token-bucket';
+import type { RateLimiter } from '../rate-limit/charge-generation';
+import {
+  type RateLimitDecision,
+  type TokenBucketPolicy,
+  type TokenBucketState,
+  takeDecision,
+} from '../rate-limit/token-bucket';
 
 export interface MemoryRateLimiterOptions {
   /** Number of tracked clients above which full buckets are swept. @default 10000 */
@@ -29,17 +34,10 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async consume(clientId: string, policy: TokenBucketPolicy): Promise<RateLimitDecision> {
     const nowMs = this.#now();
-    const result = takeToken(this.#buckets.get(clientId), policy, nowMs);
-    this.#buckets.set(clientId, result.state);
+    const { state, decision } = takeDecision(this.#buckets.get(clientId), policy, nowMs);
+    this.#buckets.set(clientId, state);
     if (this.#buckets.size > this.#sweepAt) this.#sweep(policy, nowMs);
-    return {
-      allowed: result.allowed,
-      limit: policy.capacity,
-      windowSeconds: policy.windowSeconds,
-      remaining: result.remaining,
-      resetSeconds: result.resetSeconds,
-      retryAfterSeconds: result.retryAfterSeconds,
-    };
+    return decision;
   }
 
   /** Clients currently tracked. */

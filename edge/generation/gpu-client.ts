@@ -3,13 +3,29 @@
 //   unreachable → 503 + Retry-After; 503 (or 429) + Retry-After → bounded retries, then 503;
 //   other status → 502; not a complete PNG of the requested size, or another model → 502;
 //   no complete answer within the time budget → 504.
-import { HEADERS, type ResolvedGeneration } from '../../contract';
-import { badGpuResponse, gpuTimeout, gpuUnavailable } from '../errors/problems';
-import type { GpuTarget } from './gpu-target';
+// The tunable bounds are settings (edge/config.ts); the fixed ones are here.
+import { HEADERS, readCapped, type ResolvedGeneration } from '../../contract';
+import { badGpuResponse, gpuTimeout, gpuUnavailable } from '../problems';
 import { checkPng } from './png-check';
-import { GPU_RETRY_AFTER_SECONDS, MAX_PNG_BYTES } from './gpu-limits';
-import { readBody } from './read-body';
-import { parseRetryAfter } from './retry-after';
+
+/** Suggested wait after a connection failure or a timeout (no Retry-After from upstream then). */
+export const GPU_RETRY_AFTER_SECONDS = 10;
+
+/** A 2048×2048 RGBA PNG stored raw is 16 MiB; anything larger is not a picture we asked for. */
+export const MAX_PNG_BYTES = 24 * 1024 * 1024;
+
+/** Where and how to call the GPU function for one generation; plain data, as it crosses Durable Object RPC. */
+export interface GpuTarget {
+  /** Base URL; `/v1/generate` is appended. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer …` when set. */
+  readonly token: string | undefined;
+  /** `<repo>@<revision>` of the profile: any other X-Model is refused. */
+  readonly expectedModel: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly retryMaxWaitMs: number;
+}
 
 export interface GpuImage {
   readonly png: Uint8Array;
@@ -56,7 +72,7 @@ async function attemptOnce(target: GpuTarget, body: ResolvedGeneration, deadline
       await response.body?.cancel();
       throw badGpuResponse(`The GPU function answered ${response.status}.`);
     }
-    const png = await readBody(response, MAX_PNG_BYTES, () => controller.signal.aborted, target.timeoutMs);
+    const png = await readPng(response, () => controller.signal.aborted, target.timeoutMs);
     checkAnswer(target, body, response.headers, png);
     return { kind: 'image', image: { png, serverTiming: response.headers.get(HEADERS.serverTiming) } };
   } finally {
@@ -74,6 +90,32 @@ function checkAnswer(target: GpuTarget, body: ResolvedGeneration, headers: Heade
   }
   const seed = headers.get(HEADERS.seed);
   if (seed !== null && seed !== String(body.seed)) throw badGpuResponse(`The picture has seed ${seed}, not ${body.seed}.`);
+}
+
+/** The answer's bytes, capped; a broken-off body is a 502, or a 504 when our deadline cut it. */
+async function readPng(response: Response, timedOut: () => boolean, timeoutMs: number): Promise<Uint8Array> {
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readCapped(response.body, MAX_PNG_BYTES, response.headers.get('Content-Length'));
+  } catch {
+    if (timedOut()) throw gpuTimeout(timeoutMs, GPU_RETRY_AFTER_SECONDS);
+    throw badGpuResponse('The connection to the GPU function broke off mid-picture.');
+  }
+  if (bytes === null) throw badGpuResponse(`The GPU function's answer is larger than ${MAX_PNG_BYTES} bytes.`);
+  return bytes;
+}
+
+/** Retry-After (RFC 9110 §10.2.3) is either delay-seconds or an HTTP-date; both become seconds from now. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^[0-9]{1,9}$/.test(text)) return Number(text);
+  // All three HTTP-date forms (RFC 9110 §5.6.7) start with a day name; Date.parse alone would
+  // read "1.5" or "-1" as dates.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - nowMs) / 1000));
 }
 
 function generateUrl(base: string): string {

@@ -5,7 +5,7 @@
 // (`=?UTF-8?B?…?=`, §4.1 "B" encoding), which AWS S3 itself decodes on PUT and re-encodes on GET
 // (its "User-defined object metadata" docs); stores that keep headers verbatim (MinIO, R2's S3 API,
 // s3rver) hand the same words back. Either way decodeS3Metadata returns the original strings.
-import type { ImageMetadata } from './image-store';
+import type { ImageMetadata } from '../../storage';
 
 /** RFC 2047 §2: an encoded-word is at most 75 characters. */
 const MAX_WORD_LENGTH = 75;

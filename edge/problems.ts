@@ -1,8 +1,21 @@
 // Every problem the edge answers with, in one place, so docs/edge-api.md has one list to mirror; the
-// shape, ProblemError and the plain-HTTP ones (404, 405, 500) are the contract's.
-import { invalidParams, type ParamError, ProblemError } from '../../contract';
+// shape, ProblemError and the plain-HTTP ones (404, 405, 500) are the contract's. Anything that should
+// reach the client as an error is thrown as a ProblemError and answered by the app's single onError.
+import {
+  problemResponse as contractProblemResponse,
+  invalidParams,
+  type ParamError,
+  ProblemError,
+  type ProblemInit,
+} from '../contract';
+import { CORS_HEADERS } from './responses';
 
-export { internalError, methodNotAllowed, notFound } from '../../contract';
+export { internalError, methodNotAllowed, notFound } from '../contract';
+
+/** The contract's problem response with CORS, so a page on any origin can read why its picture failed. */
+export function problemResponse(problem: ProblemInit): Response {
+  return contractProblemResponse(problem, CORS_HEADERS);
+}
 
 /** Problem type URIs are URNs named after the docs/edge-api.md section that explains them. */
 function problemType(slug: string): string {

@@ -3,7 +3,7 @@
 // keeps its hottest pictures without growing past IMAGE_CACHE_MAX_BYTES. Like the Cache API it
 // may forget anything; the image store stays the truth. Per process: instances do not share it.
 import { readCapped } from '../../contract';
-import type { CachedImage, ImageCache, ImagePayload } from './image-cache';
+import type { CachedImage, ImageCache, ImagePayload } from '../storage';
 
 interface Entry {
   readonly png: Uint8Array;

@@ -1,0 +1,87 @@
+// The Worker's Durable Objects and the clients the app calls them through.
+// GenerationCoordinator: all requests for one content key meet in one object (named by the key),
+// which coalesces them in memory; it also outlives the request that started a generation, so a client
+// that gives up does not waste it. RateLimitBucket: one object per client id, so each bucket has a
+// single writer worldwide; it persists its state, so an eviction does not refill the bucket.
+import { DurableObject } from 'cloudflare:workers';
+import { ProblemError, type ProblemInit } from '../../contract';
+import {
+  CoalescingGenerator,
+  type GeneratedImage,
+  type GenerationJob,
+  type ImageGenerator,
+} from '../generation/image-generator';
+import { log } from '../log';
+import { gpuUnavailable } from '../problems';
+import type { RateLimiter } from '../rate-limit/charge-generation';
+import {
+  type RateLimitDecision,
+  type TokenBucketPolicy,
+  type TokenBucketState,
+  takeDecision,
+} from '../rate-limit/token-bucket';
+import { R2ImageStore } from './storage';
+
+/** RPC result: class instances do not survive RPC, so a problem travels as plain data. */
+export type GenerationOutcome =
+  | { readonly ok: true; readonly image: GeneratedImage }
+  | { readonly ok: false; readonly problem: ProblemInit };
+
+export class GenerationCoordinator extends DurableObject<Env> {
+  readonly #generator = new CoalescingGenerator(new R2ImageStore(this.env.IMAGES));
+
+  async generate(job: GenerationJob): Promise<GenerationOutcome> {
+    try {
+      return { ok: true, image: await this.#generator.generate(job) };
+    } catch (error) {
+      if (error instanceof ProblemError) return { ok: false, problem: error.problem };
+      throw error;
+    }
+  }
+}
+
+export class DurableImageGenerator implements ImageGenerator {
+  readonly #namespace: DurableObjectNamespace<GenerationCoordinator>;
+
+  constructor(namespace: DurableObjectNamespace<GenerationCoordinator>) {
+    this.#namespace = namespace;
+  }
+
+  async generate(job: GenerationJob): Promise<GeneratedImage> {
+    let outcome: GenerationOutcome;
+    try {
+      outcome = await this.#namespace.getByName(job.key).generate(job);
+    } catch (error) {
+      // The object itself failed (reset, overloaded, storage error): nothing the client did.
+      log('error', 'coordinator_failed', { key: job.key, error: String(error) });
+      throw gpuUnavailable('The generation could not be completed.', 10, error);
+    }
+    if (!outcome.ok) throw new ProblemError(outcome.problem);
+    return outcome.image;
+  }
+}
+
+const BUCKET_STATE_KEY = 'bucket';
+
+export class RateLimitBucket extends DurableObject {
+  consume(policy: TokenBucketPolicy): RateLimitDecision {
+    // The synchronous KV API of SQLite-backed objects: read, compute and write with no await in
+    // between, so concurrent calls cannot interleave.
+    const previous = this.ctx.storage.kv.get<TokenBucketState>(BUCKET_STATE_KEY);
+    const { state, decision } = takeDecision(previous, policy, Date.now());
+    this.ctx.storage.kv.put(BUCKET_STATE_KEY, state);
+    return decision;
+  }
+}
+
+export class DurableRateLimiter implements RateLimiter {
+  readonly #namespace: DurableObjectNamespace<RateLimitBucket>;
+
+  constructor(namespace: DurableObjectNamespace<RateLimitBucket>) {
+    this.#namespace = namespace;
+  }
+
+  async consume(clientId: string, policy: TokenBucketPolicy): Promise<RateLimitDecision> {
+    return this.#namespace.getByName(clientId).consume(policy);
+  }
+}
