@@ -35,7 +35,7 @@ const WHOLE_PICTURE_SCHEDULERS: readonly SchedulerName[] = ['pndm', 'euler_a'];
 const TINY_SD = join(import.meta.dirname, '../test/fixtures/tiny-sd');
 
 type PipelineClass = new (parts: ConstructorParameters<typeof StableDiffusionPipeline>[0]) => {
-  generate(batch: readonly ResolvedGeneration[]): Promise<readonly GeneratedImage[]>;
+  generate(batch: readonly ResolvedGeneration[]): Promise<readonly (GeneratedImage | undefined)[]>;
 };
 
 interface Versions {

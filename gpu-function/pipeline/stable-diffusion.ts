@@ -1,8 +1,11 @@
 // Text to image, as diffusers' OnnxStableDiffusionPipeline.__call__ does it
 // (diffusers/pipelines/stable_diffusion/pipeline_onnx_stable_diffusion.py), for a batch of
 // compatible requests at once. Each request keeps its own seed, noise generator, scheduler state
-// and guidance scale, so a request gets the same pixels whether it runs alone or in a batch.
+// and guidance scale, so a request gets the same pixels whether it runs alone or in a batch. The loop
+// takes hooks (GenerationHooks in types.ts): before each step it asks which requests are still wanted
+// and drops the others (a batch nobody wants stops there), after each step it reports progress.
 import { assertBatchCompatible } from './batch-compatibility';
+import { BatchMembers, wantedIndices } from './batch-members';
 import { applyGuidance, buildUnetRows, type UnetRow } from './classifier-free-guidance';
 import { FloatFeed } from './float-feed';
 import { encodePng } from './image/encode-png';
@@ -12,7 +15,7 @@ import { RandomState } from './random/numpy-random-state';
 import { createScheduler, type RawSchedulerConfig, type Scheduler } from './schedulers';
 import { encodeTexts } from './text-embeddings';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
-import type { GeneratedImage, StageTimings } from './types';
+import type { BatchImages, GenerationHooks, StageTimings } from './types';
 import type { ResolvedGeneration } from '../../contract';
 
 /** The VAE's latent channels and spatial downsampling (the same for SD 1.x and 2.x). */
@@ -60,9 +63,16 @@ export class StableDiffusionPipeline {
     this.#parts = parts;
   }
 
-  /** Runs compatible requests (same size, steps and scheduler) as one batch; one image per request, in order. */
-  async generate(batch: readonly ResolvedGeneration[]): Promise<GeneratedImage[]> {
+  /**
+   * Runs compatible requests (same size, steps and scheduler) as one batch; one place per request, in
+   * order: its image, or `undefined` when `hooks.isWanted` let it go before it was finished.
+   */
+  async generate(batch: readonly ResolvedGeneration[], hooks: GenerationHooks = {}): Promise<BatchImages> {
     assertBatchCompatible(batch);
+    const isWanted = hooks.isWanted ?? (() => true);
+    const results: BatchImages = batch.map(() => undefined);
+    const wanted = wantedIndices(batch, isWanted);
+    if (wanted.length === 0) return results;
     const { width, height } = batch[0]!;
     const latentDims = [LATENT_CHANNELS, height / VAE_DOWNSAMPLING, width / VAE_DOWNSAMPLING] as const;
     const latentSize = latentDims[0] * latentDims[1] * latentDims[2];
@@ -70,37 +80,50 @@ export class StableDiffusionPipeline {
 
     // 1. Encode the prompts: the prompt's embeddings, and for every request whose guidance scale
     //    turns classifier-free guidance on, the negative prompt's (or "") before it.
-    const rows = buildUnetRows(batch);
-    const embeddings = await encodeTexts(this.#parts.tokenizer, this.#parts.textEncoder, rows, timings);
+    const requests = wanted.map((index) => batch[index]!);
+    const embeddings = await encodeTexts(this.#parts.tokenizer, this.#parts.textEncoder, buildUnetRows(requests), timings);
 
     // 2. Prepare latents and timesteps: RandomState(seed).randn(1, 4, h/8, w/8) as float32 per
     //    request, times its scheduler's init_noise_sigma.
     let started = performance.now();
-    const images = batch.map((request) => this.#prepareImage(request, latentSize));
+    const images = requests.map((request) => this.#prepareImage(request, latentSize));
+    const members = new BatchMembers(batch, wanted, images, [embeddings]);
 
     // 3. Denoise. Every request of the batch walks the same timesteps (same scheduler and steps).
+    //    Before each step, requests nobody waits for any more leave the batch (the UNet's inputs shrink
+    //    to the rows left); when none is left, stop.
     const unet = this.#parts.unet;
-    const hiddenStates = feedFrom(unet, UNET_INPUT.encoderHiddenStates, embeddings);
-    const sample = new FloatFeed(unet, UNET_INPUT.sample, [rows.length, ...latentDims]);
     const scaled = new Float32Array(latentSize);
-    for (const t of images[0]!.scheduler.timesteps) {
-      await this.#predictNoise(images, rows, t, { sample, scaled, hiddenStates }, latentSize, timings);
+    let feeds: { readonly sample: FloatFeed; readonly hiddenStates: HostTensor } | undefined;
+    const timesteps = images[0]!.scheduler.timesteps;
+    for (const [i, t] of timesteps.entries()) {
+      const rowsBefore = members.rows.length;
+      if (!members.keepWanted(isWanted)) return results;
+      if (feeds === undefined || members.rows.length !== rowsBefore) {
+        feeds = {
+          sample: new FloatFeed(unet, UNET_INPUT.sample, [members.rows.length, ...latentDims]),
+          hiddenStates: feedFrom(unet, UNET_INPUT.encoderHiddenStates, members.perRow[0]!),
+        };
+      }
+      await this.#predictNoise(members.states, members.rows, t, { ...feeds, scaled }, latentSize, timings);
       const stepping = performance.now();
-      for (const image of images) {
+      for (const image of members.states) {
         image.scheduler.step(image.noisePrediction, t, image.latents, image.noise, image.latents);
       }
       timings.scheduler += performance.now() - stepping;
+      hooks.onStep?.({ step: i + 1, steps: timesteps.length, requests: members.indices });
     }
     timings.denoise = performance.now() - started;
+    if (!members.keepWanted(isWanted)) return results;
 
     // 4. Decode the latents, divided by the VAE's scaling factor, all images in one call.
     started = performance.now();
-    const decoded = await this.#decode(images, latentDims, latentSize);
+    const decoded = await this.#decode(members.states, latentDims, latentSize);
     timings.vae = performance.now() - started;
 
     // 5. Post-process as diffusers: clip(x / 2 + 0.5, 0, 1), round(x * 255) half-to-even, then PNG.
     started = performance.now();
-    const results = images.map((image, i) => {
+    const made = members.states.map((image, i) => {
       const pixels =
         decoded.type === 'float16'
           ? float16ImageToRgb8(decoded.data, i, width, height)
@@ -108,7 +131,8 @@ export class StableDiffusionPipeline {
       return { png: encodePng(pixels, width, height), pixels, width, height, seed: image.request.seed };
     });
     timings.png = performance.now() - started;
-    return results.map((result) => ({ ...result, timings }));
+    members.indices.forEach((index, i) => (results[index] = { ...made[i]!, timings }));
+    return results;
   }
 
   #prepareImage(request: ResolvedGeneration, latentSize: number): ImageInProgress {

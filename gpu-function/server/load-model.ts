@@ -10,11 +10,8 @@ import { readModelProfile } from '../model/model-profile';
 import { progressPrinter } from '../model/download-progress';
 import { resolveModel } from '../model/resolve-model';
 import { defaultSchedulerName } from '../pipeline/schedulers';
-import { batchKeyOf } from '../pipeline/batch-compatibility';
 import { ClipTokenizer } from '../pipeline/tokenizer/clip-tokenizer';
-import type { GeneratedImage } from '../pipeline/types';
-import type { ResolvedGeneration } from '../../contract';
-import { Batcher } from './batcher/batcher';
+import { generationBatcher } from './generation-batcher';
 import { GenerationParams } from './generation-params';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
@@ -35,14 +32,6 @@ export interface LoadModelOptions {
   readonly metrics: ServiceMetrics;
   /** Called with the model before the warm-up starts. */
   readonly onWarming: (model: LoadedModel) => void;
-}
-
-/**
- * A request's share of a batch's time: the UNet's work grows with pixels × steps; the +1 stands for the
- * text encoder, the VAE decoder and the PNG, together about one step's worth.
- */
-export function generationCost(request: ResolvedGeneration): number {
-  return request.width * request.height * (request.steps + 1);
 }
 
 export async function loadModel(config: GpuFunctionConfig, options: LoadModelOptions): Promise<LoadedModel> {
@@ -77,18 +66,7 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
   const pipeline = await starting;
   log('info', 'model_loaded', { model: resolved.model, provider: pipeline.provider, ms: Math.round(performance.now() - started) });
 
-  const batcher = new Batcher<ResolvedGeneration, GeneratedImage>({
-    keyOf: batchKeyOf,
-    costOf: generationCost,
-    maxBatchSize: config.batching.maxBatchSize,
-    batchTimeoutMs: config.batching.batchTimeoutMs,
-    maxQueue: config.batching.maxQueue,
-    async run(batch) {
-      const images = await pipeline.generate(batch);
-      metrics.observeBatch(batch.length, images[0]!.timings);
-      return images;
-    },
-  });
+  const batcher = generationBatcher(pipeline, { ...config.batching, log, metrics });
   const model: LoadedModel = {
     identity: { id: resolved.id, revision: resolved.revision, model: resolved.model },
     params,

@@ -36,6 +36,7 @@ export class ServiceMetrics {
   readonly stageSeconds: Histogram<'stage'>;
   readonly requests: Counter<'route' | 'method' | 'status'>;
   readonly abandoned: Counter<'reason' | 'stage'>;
+  readonly cancelled: Counter;
   readonly startupSeconds: Gauge;
 
   constructor(sources: MetricsSources) {
@@ -82,6 +83,11 @@ export class ServiceMetrics {
       labelNames: ['reason', 'stage'],
       registers,
     });
+    this.cancelled = new Counter({
+      name: 'sd_generations_cancelled_total',
+      help: 'Images whose batch dropped them unfinished because nobody waited any more (never counted as generated).',
+      registers,
+    });
     this.startupSeconds = new Gauge({
       name: 'sd_startup_seconds',
       help: 'From process start to ready: model resolution, session creation and warm-up.',
@@ -91,9 +97,9 @@ export class ServiceMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** A batch finished: its images, its size and the time of each pipeline stage. */
-  observeBatch(size: number, timings: StageTimings): void {
-    this.generations.inc(size);
+  /** A batch finished: its size (requests it started with), the images it made and the time of each pipeline stage. */
+  observeBatch(size: number, images: number, timings: StageTimings): void {
+    this.generations.inc(images);
     this.batchSize.observe(size);
     for (const [field, stage] of PIPELINE_STAGES) this.stageSeconds.observe({ stage }, timings[field] / 1000);
   }

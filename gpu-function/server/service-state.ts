@@ -2,9 +2,7 @@
 // model; /ping 204), `warming` (the start-up generation; /ping 204), `ready` (/ping 200), `draining`
 // (SIGTERM received: no new work, /ping 503), `failed` (loading threw; the process exits).
 import type { ClipTokenizer } from '../pipeline/tokenizer/clip-tokenizer';
-import type { GeneratedImage } from '../pipeline/types';
-import type { ResolvedGeneration } from '../../contract';
-import type { Batcher } from './batcher/batcher';
+import type { GenerationBatcher } from './generation-batcher';
 import type { GenerationParams, ModelIdentity } from './generation-params';
 
 export type Phase = 'loading' | 'warming' | 'ready' | 'draining' | 'failed';
@@ -14,7 +12,7 @@ export interface ServingModel {
   readonly identity: ModelIdentity;
   readonly params: GenerationParams;
   readonly tokenizer: ClipTokenizer;
-  readonly batcher: Batcher<ResolvedGeneration, GeneratedImage>;
+  readonly batcher: GenerationBatcher;
 }
 
 export class ServiceState {

@@ -5,46 +5,15 @@
 // The queue is bounded (QueueFullError carries a Retry-After estimated from recent throughput), every
 // item can be withdrawn with an AbortSignal until its batch starts, and `close()` + `onIdle()` drain it
 // for a graceful shutdown (p-queue's shape: #private state, documented options, TypeErrors at the edge).
+// Once a batch runs, the item's signal still counts: `run` is handed every item's signal, so it can stop
+// work nobody waits for (the server's pipeline drops such a request within one denoising step), and
+// progress reported by `run` reaches the item's `onProgress`. A batch also has a weight budget
+// (`maxBatchWeight`, the server's MAX_BATCH_PIXELS): a companion joins only while the batch stays within it.
+import type { AddOptions, Batched, BatcherOptions, QueuePosition } from './batcher-options';
 import { QueueClosedError, QueueFullError } from './errors';
 import { ThroughputEstimate } from './throughput';
 
-export interface BatcherOptions<Item, Result> {
-  /** Runs one batch (items sharing a key, in arrival order) and returns one result per item, in order. */
-  readonly run: (items: readonly Item[]) => Promise<readonly Result[]>;
-  /** Items with equal keys may share a batch. */
-  readonly keyOf: (item: Item) => string;
-  /** Most items in one batch. @default 4 */
-  readonly maxBatchSize?: number;
-  /** Longest wait of a batch's first item for companions, in ms; 0 runs whatever is there at once. @default 100 */
-  readonly batchTimeoutMs?: number;
-  /** Most items waiting (the running batch not counted); past it `add` rejects with QueueFullError. @default Infinity */
-  readonly maxQueue?: number;
-  /** An item's relative cost, for the Retry-After estimate. @default () => 1 */
-  readonly costOf?: (item: Item) => number;
-  /** Told when a batch starts (after it left the queue) and when it has settled. */
-  readonly onBatchStart?: (batch: BatchInfo) => void;
-  readonly onBatchEnd?: (batch: BatchInfo & { readonly ms: number; readonly ok: boolean }) => void;
-}
-
-export interface BatchInfo {
-  readonly key: string;
-  readonly size: number;
-}
-
-export interface AddOptions {
-  /** Withdraws the item while it waits (add rejects with `signal.reason`); a running batch is not interrupted. */
-  readonly signal?: AbortSignal | undefined;
-  /** Told when the item's batch starts (from then on the signal no longer withdraws it). */
-  readonly onStart?: (() => void) | undefined;
-}
-
-export interface Batched<Result> {
-  readonly result: Result;
-  /** Milliseconds from `add` to the start of the item's batch. */
-  readonly waitedMs: number;
-  /** Items in the batch the item ran in. */
-  readonly batchSize: number;
-}
+export type { AddOptions, BatchInfo, Batched, BatcherOptions, QueuePosition, RunContext } from './batcher-options';
 
 /** Bounds of the Retry-After a full queue answers with, in seconds. */
 export const MIN_RETRY_AFTER_SECONDS = 1;
@@ -52,34 +21,42 @@ export const MAX_RETRY_AFTER_SECONDS = 600;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface Entry<Item, Result> {
+/** The signal of items added without one: nobody ever stops waiting for them. */
+const NEVER = new AbortController().signal;
+
+interface Entry<Item, Result, Progress> {
   readonly item: Item;
   readonly key: string;
   readonly cost: number;
+  readonly weight: number;
   readonly addedAt: number;
+  readonly signal: AbortSignal;
+  readonly onProgress: ((progress: Progress) => void) | undefined;
   readonly resolve: (value: Batched<Result>) => void;
   readonly reject: (reason: unknown) => void;
-  /** Detaches the abort listener and tells the caller its batch starts. */
+  /** Detaches the withdrawal listener and tells the caller its batch starts. */
   readonly start: () => void;
 }
 
-export class Batcher<Item, Result> {
-  readonly #run: BatcherOptions<Item, Result>['run'];
+export class Batcher<Item, Result, Progress = never> {
+  readonly #run: BatcherOptions<Item, Result, Progress>['run'];
   readonly #keyOf: (item: Item) => string;
   readonly #costOf: (item: Item) => number;
+  readonly #weightOf: (item: Item) => number;
   readonly #maxBatchSize: number;
+  readonly #maxBatchWeight: number;
   readonly #batchTimeoutMs: number;
   readonly #maxQueue: number;
-  readonly #onBatchStart: BatcherOptions<Item, Result>['onBatchStart'];
-  readonly #onBatchEnd: BatcherOptions<Item, Result>['onBatchEnd'];
+  readonly #onBatchStart: BatcherOptions<Item, Result, Progress>['onBatchStart'];
+  readonly #onBatchEnd: BatcherOptions<Item, Result, Progress>['onBatchEnd'];
   readonly #throughput = new ThroughputEstimate();
-  #waiting: Entry<Item, Result>[] = [];
-  #running: { entries: readonly Entry<Item, Result>[]; startedAt: number } | undefined;
+  #waiting: Entry<Item, Result, Progress>[] = [];
+  #running: { entries: readonly Entry<Item, Result, Progress>[]; startedAt: number } | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(options: BatcherOptions<Item, Result>) {
+  constructor(options: BatcherOptions<Item, Result, Progress>) {
     if (typeof options?.run !== 'function') throw new TypeError('Expected `run` to be a function');
     if (typeof options.keyOf !== 'function') throw new TypeError('Expected `keyOf` to be a function');
     const maxBatchSize = options.maxBatchSize ?? 4;
@@ -91,6 +68,10 @@ export class Batcher<Item, Result> {
     if (!Number.isFinite(batchTimeoutMs) || batchTimeoutMs < 0 || batchTimeoutMs > MAX_TIMER_MS) {
       throw new TypeError(`Expected \`batchTimeoutMs\` to be a number from 0 to ${MAX_TIMER_MS}, got \`${batchTimeoutMs}\``);
     }
+    const maxBatchWeight = options.maxBatchWeight ?? Number.POSITIVE_INFINITY;
+    if (!(maxBatchWeight > 0)) {
+      throw new TypeError(`Expected \`maxBatchWeight\` to be a number above 0 or Infinity, got \`${maxBatchWeight}\``);
+    }
     const maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     if (!(maxQueue === Number.POSITIVE_INFINITY || (Number.isInteger(maxQueue) && maxQueue >= 0))) {
       throw new TypeError(`Expected \`maxQueue\` to be an integer from 0 or Infinity, got \`${maxQueue}\``);
@@ -98,7 +79,9 @@ export class Batcher<Item, Result> {
     this.#run = options.run;
     this.#keyOf = options.keyOf;
     this.#costOf = options.costOf ?? (() => 1);
+    this.#weightOf = options.weightOf ?? (() => 1);
     this.#maxBatchSize = maxBatchSize;
+    this.#maxBatchWeight = maxBatchWeight;
     this.#batchTimeoutMs = batchTimeoutMs;
     this.#maxQueue = maxQueue;
     this.#onBatchStart = options.onBatchStart;
@@ -121,10 +104,11 @@ export class Batcher<Item, Result> {
   }
 
   /** Queues an item; resolves with its result once its batch has run. */
-  add(item: Item, options: AddOptions = {}): Promise<Batched<Result>> {
-    const { signal, onStart } = options;
+  add(item: Item, options: AddOptions<Progress> = {}): Promise<Batched<Result>> {
+    const { signal, onStart, onProgress } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('Expected `signal` to be an AbortSignal');
     if (onStart !== undefined && typeof onStart !== 'function') throw new TypeError('Expected `onStart` to be a function');
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('Expected `onProgress` to be a function');
     if (this.#closed) return Promise.reject(new QueueClosedError(this.describe()));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiting.length >= this.#maxQueue) {
@@ -132,8 +116,12 @@ export class Batcher<Item, Result> {
     }
     const key = this.#keyOf(item);
     const cost = this.#costOf(item);
+    const weight = this.#weightOf(item);
     if (typeof key !== 'string') throw new TypeError(`Expected \`keyOf\` to return a string, got \`${typeof key}\``);
     if (!Number.isFinite(cost) || cost < 0) throw new TypeError(`Expected \`costOf\` to return a finite number from 0, got \`${cost}\``);
+    if (!Number.isFinite(weight) || weight < 0) {
+      throw new TypeError(`Expected \`weightOf\` to return a finite number from 0, got \`${weight}\``);
+    }
 
     return new Promise<Batched<Result>>((resolve, reject) => {
       const onAbort = (): void => {
@@ -143,11 +131,14 @@ export class Batcher<Item, Result> {
         reject(signal!.reason);
         this.#schedule();
       };
-      const entry: Entry<Item, Result> = {
+      const entry: Entry<Item, Result, Progress> = {
         item,
         key,
         cost,
+        weight,
         addedAt: performance.now(),
+        signal: signal ?? NEVER,
+        onProgress,
         resolve,
         reject,
         start: () => {
@@ -177,17 +168,35 @@ export class Batcher<Item, Result> {
    * retry will find room. Bounded to MIN…MAX_RETRY_AFTER_SECONDS; the minimum before any batch has run.
    */
   retryAfterSeconds(): number {
+    const seconds = this.#secondsBefore(this.#waiting.length);
+    if (seconds === undefined) return MIN_RETRY_AFTER_SECONDS;
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(MIN_RETRY_AFTER_SECONDS, Math.ceil(seconds)));
+  }
+
+  /** Where a waiting item stands; undefined once its batch has started (or it was never added, or left). */
+  positionOf(item: Item): QueuePosition | undefined {
+    const ahead = this.#waiting.findIndex((entry) => entry.item === item);
+    if (ahead === -1) return undefined;
+    return { ahead, secondsAhead: this.#secondsBefore(ahead) };
+  }
+
+  /** Seconds per unit of cost at the recent throughput; undefined before any batch was measured. */
+  get secondsPerUnit(): number | undefined {
+    return this.#throughput.secondsPerUnit;
+  }
+
+  /** The estimated seconds of the running batch's remaining work plus the first `waiting` items' work. */
+  #secondsBefore(waiting: number): number | undefined {
     const secondsPerUnit = this.#throughput.secondsPerUnit;
-    if (secondsPerUnit === undefined) return MIN_RETRY_AFTER_SECONDS;
+    if (secondsPerUnit === undefined) return undefined;
     let backlog = 0;
-    for (const entry of this.#waiting) backlog += entry.cost;
+    for (const entry of this.#waiting.slice(0, waiting)) backlog += entry.cost;
     let elapsed = 0;
     if (this.#running !== undefined) {
       for (const entry of this.#running.entries) backlog += entry.cost;
       elapsed = (performance.now() - this.#running.startedAt) / 1000;
     }
-    const seconds = Math.ceil(backlog * secondsPerUnit - elapsed);
-    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(MIN_RETRY_AFTER_SECONDS, seconds));
+    return Math.max(0, backlog * secondsPerUnit - elapsed);
   }
 
   /** Counts a batch run outside the batcher (a warm-up) towards the throughput estimate. */
@@ -214,43 +223,74 @@ export class Batcher<Item, Result> {
       this.#notifyIdle();
       return;
     }
-    const batch = this.#waiting.filter((entry) => entry.key === head.key).slice(0, this.#maxBatchSize);
+    const { batch, full } = this.#batchOf(head);
     const dueIn = head.addedAt + this.#batchTimeoutMs - performance.now();
-    if (batch.length < this.#maxBatchSize && dueIn > 0) {
+    if (!full && dueIn > 0) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#schedule();
       }, dueIn);
       return;
     }
-    const taken = new Set(batch);
+    const taken = new Set<Entry<Item, Result, Progress>>(batch);
     this.#waiting = this.#waiting.filter((entry) => !taken.has(entry));
     void this.#runBatch(head.key, batch);
   }
 
-  async #runBatch(key: string, entries: readonly Entry<Item, Result>[]): Promise<void> {
+  /**
+   * The head's batch: waiting items of its key in arrival order, while the batch has room (count and
+   * weight). `full` when no further item like the head could join it.
+   */
+  #batchOf(head: Entry<Item, Result, Progress>): { batch: Entry<Item, Result, Progress>[]; full: boolean } {
+    const batch = [head];
+    let weight = head.weight;
+    for (const entry of this.#waiting) {
+      if (batch.length >= this.#maxBatchSize) break;
+      if (entry === head || entry.key !== head.key || weight + entry.weight > this.#maxBatchWeight) continue;
+      batch.push(entry);
+      weight += entry.weight;
+    }
+    return { batch, full: batch.length >= this.#maxBatchSize || weight + head.weight > this.#maxBatchWeight };
+  }
+
+  async #runBatch(key: string, entries: readonly Entry<Item, Result, Progress>[]): Promise<void> {
     const startedAt = performance.now();
     this.#running = { entries, startedAt };
     const info = { key, size: entries.length };
     let ok = false;
+    let dropped = 0;
     try {
       for (const entry of entries) entry.start();
       this.#onBatchStart?.(info);
-      const results = await this.#run(entries.map((entry) => entry.item));
+      const results = await this.#run(
+        entries.map((entry) => entry.item),
+        {
+          signals: entries.map((entry) => entry.signal),
+          report: (index, progress) => entries[index]?.onProgress?.(progress),
+        },
+      );
       if (!Array.isArray(results) || results.length !== entries.length) {
         throw new TypeError(`Expected \`run\` to return ${entries.length} results, got ${Array.isArray(results) ? results.length : typeof results}`);
       }
-      const ms = performance.now() - startedAt;
-      this.#throughput.record(entries.reduce((sum, entry) => sum + entry.cost, 0), ms);
+      dropped = results.filter((result) => result === undefined).length;
+      // A batch that dropped items ran shorter than its cost says: it would skew the estimate.
+      if (dropped === 0) this.#throughput.record(entries.reduce((sum, entry) => sum + entry.cost, 0), performance.now() - startedAt);
       entries.forEach((entry, i) => {
-        entry.resolve({ result: results[i] as Result, waitedMs: startedAt - entry.addedAt, batchSize: entries.length });
+        const result = results[i];
+        if (result !== undefined) {
+          entry.resolve({ result, waitedMs: startedAt - entry.addedAt, batchSize: entries.length });
+        } else if (entry.signal.aborted) {
+          entry.reject(entry.signal.reason);
+        } else {
+          entry.reject(new TypeError('Expected `run` to return a result for every item whose signal has not aborted'));
+        }
       });
       ok = true;
     } catch (error) {
       for (const entry of entries) entry.reject(error);
     } finally {
       this.#running = undefined;
-      this.#onBatchEnd?.({ ...info, ms: performance.now() - startedAt, ok });
+      this.#onBatchEnd?.({ ...info, ms: performance.now() - startedAt, ok, dropped });
       this.#schedule();
     }
   }

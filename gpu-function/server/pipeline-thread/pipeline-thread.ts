@@ -11,12 +11,13 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModelFolder } from '../../model/model-folder';
 import type { ExecutionProvider, ExecutionProviderSetting } from '../../pipeline/onnx-runtime';
-import type { GeneratedImage } from '../../pipeline/types';
+import type { BatchImages, StepProgress } from '../../pipeline/types';
 import type { ResolvedGeneration } from '../../../contract';
 import { PipelineCrashedError, PipelineStoppedError } from './errors';
 import { createControl, guardProcessExit, markStopped } from './exit-guard';
 import { deserializeError, type FromWorker, type ToWorker } from './protocol';
 import { spawnPipelineWorker } from './spawn-worker';
+import { clearFlagsOnAbort, createWantedFlags } from './wanted-flags';
 
 export interface PipelineThreadOptions {
   readonly provider: ExecutionProviderSetting;
@@ -26,9 +27,21 @@ export interface PipelineThreadOptions {
   readonly log: (line: string) => void;
 }
 
+/** The per-batch hooks of `generate`, on the main thread's side of the boundary. */
+export interface BatchOptions {
+  /**
+   * One per request, in order (missing or undefined: always wanted): once one aborts, nobody waits for
+   * that request any more; it leaves the batch before the worker's next step and its place is undefined.
+   */
+  readonly signals?: readonly (AbortSignal | undefined)[];
+  /** Told of each finished denoising step, as the worker posts it. */
+  readonly onStep?: (progress: StepProgress) => void;
+}
+
 interface Pending {
   readonly size: number;
-  readonly resolve: (images: GeneratedImage[]) => void;
+  readonly onStep: ((progress: StepProgress) => void) | undefined;
+  readonly resolve: (images: BatchImages) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -87,15 +100,21 @@ export class PipelineThread {
     return this.#crashed.promise;
   }
 
-  /** Runs compatible requests as one batch in the worker; one image per request, in order. */
-  generate(batch: readonly ResolvedGeneration[]): Promise<GeneratedImage[]> {
+  /**
+   * Runs compatible requests as one batch in the worker; one place per request, in order: its image, or
+   * undefined when its signal aborted before the image was done.
+   */
+  generate(batch: readonly ResolvedGeneration[], options: BatchOptions = {}): Promise<BatchImages> {
     if (this.#phase !== 'running') return Promise.reject(this.#stoppedError());
     const id = this.#nextId++;
-    return new Promise<GeneratedImage[]>((resolve, reject) => {
-      this.#post({ type: 'generate', id, batch });
-      this.#pending.set(id, { size: batch.length, resolve, reject });
+    const wanted = createWantedFlags(batch.length);
+    const detach = clearFlagsOnAbort(wanted, options.signals ?? []);
+    const settled = new Promise<BatchImages>((resolve, reject) => {
+      this.#post({ type: 'generate', id, batch, wanted });
+      this.#pending.set(id, { size: batch.length, onStep: options.onStep, resolve, reject });
       this.#updateRef();
     });
+    return settled.finally(detach);
   }
 
   /** Releases the sessions and ends the thread, after the batch it runs (if any). */
@@ -127,6 +146,9 @@ export class PipelineThread {
       case 'load-failed':
         // The worker exits next; `start` rejects with this once it has.
         this.#lastError = deserializeError(message.error);
+        return;
+      case 'step':
+        this.#pending.get(message.id)?.onStep?.(message.progress);
         return;
       case 'generated':
         this.#take(message.id)?.resolve([...message.images]);

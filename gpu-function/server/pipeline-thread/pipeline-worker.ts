@@ -1,12 +1,15 @@
 // The pipeline's worker thread (started by spawn-worker.ts): loads the model folder's networks with
 // loadPipeline, then runs the batches the main thread sends, one at a time and in order, so the main
 // thread's event loop never waits for onnxruntime. Every answer names the request it answers; images go
-// back with their buffers transferred; errors go back with their name and message.
+// back with their buffers transferred; errors go back with their name and message. During a batch the
+// worker reads which requests are still wanted from shared memory (wanted-flags.ts) before each step,
+// and posts a `step` message after each one.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPipeline, type LoadedPipeline } from '../../pipeline/load-pipeline';
 import type { FromWorker, PipelineWorkerData, ToWorker } from './protocol';
 import { serializeError } from './protocol';
 import { transferableImages } from './transfer';
+import { wantedReader } from './wanted-flags';
 
 if (parentPort === null) throw new Error('pipeline-worker runs in a worker thread (see pipeline-thread.ts)');
 const port = parentPort;
@@ -43,7 +46,12 @@ async function handle(message: Exclude<ToWorker, { type: 'halt' }>): Promise<voi
   switch (message.type) {
     case 'generate': {
       try {
-        const { images, transfer } = transferableImages(await loaded!.pipeline.generate(message.batch));
+        const { id } = message;
+        const generated = await loaded!.pipeline.generate(message.batch, {
+          isWanted: wantedReader(message.wanted),
+          onStep: (progress) => post({ type: 'step', id, progress }),
+        });
+        const { images, transfer } = transferableImages(generated);
         post({ type: 'generated', id: message.id, images }, transfer);
       } catch (error) {
         post({ type: 'failed', id: message.id, error: serializeError(error) });

@@ -4,7 +4,7 @@
 // keeps neither custom error classes nor their names.
 import type { ModelFolder } from '../../model/model-folder';
 import type { ExecutionProvider, ExecutionProviderSetting } from '../../pipeline/onnx-runtime';
-import type { GeneratedImage } from '../../pipeline/types';
+import type { BatchImages, StepProgress } from '../../pipeline/types';
 import type { ResolvedGeneration } from '../../../contract';
 
 /** The worker's `workerData`: what to load, and the control word shared with the main thread. */
@@ -17,7 +17,13 @@ export interface PipelineWorkerData {
 }
 
 export type ToWorker =
-  | { readonly type: 'generate'; readonly id: number; readonly batch: readonly ResolvedGeneration[] }
+  | {
+      readonly type: 'generate';
+      readonly id: number;
+      readonly batch: readonly ResolvedGeneration[];
+      /** One Int32 per request (wanted-flags.ts): WANTED while someone waits for it; the main thread clears it. */
+      readonly wanted: SharedArrayBuffer;
+    }
   /** Release the sessions and end the thread (exit code 0). */
   | { readonly type: 'release' }
   /** The process is exiting: stop before the next onnxruntime call (exit-guard.ts). */
@@ -28,7 +34,10 @@ export type FromWorker =
   | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'loaded'; readonly provider: ExecutionProvider }
   | { readonly type: 'load-failed'; readonly error: SerializedError }
-  | { readonly type: 'generated'; readonly id: number; readonly images: readonly GeneratedImage[] }
+  /** A denoising step of batch `id` is done (posted during the batch: the main thread's loop turns). */
+  | { readonly type: 'step'; readonly id: number; readonly progress: StepProgress }
+  /** One place per request; `undefined` where the request was no longer wanted. */
+  | { readonly type: 'generated'; readonly id: number; readonly images: BatchImages }
   | { readonly type: 'failed'; readonly id: number; readonly error: SerializedError };
 
 export interface SerializedError {

@@ -1,10 +1,11 @@
 // Generated images leave the worker with their buffers transferred (moved, not copied) to the main
 // thread. Only a view that spans its whole ArrayBuffer is transferred: transferring detaches the whole
 // buffer, which could be shared with other views (Node's Buffer pool is); such a view is copied first.
-import type { GeneratedImage } from '../../pipeline/types';
+import type { BatchImages } from '../../pipeline/types';
 
-export function transferableImages(images: readonly GeneratedImage[]): {
-  images: GeneratedImage[];
+/** The images with buffers of their own, and those buffers; places without an image stay `undefined`. */
+export function transferableImages(images: BatchImages): {
+  images: BatchImages;
   transfer: ArrayBuffer[];
 } {
   const transfer = new Set<ArrayBuffer>();
@@ -19,6 +20,6 @@ export function transferableImages(images: readonly GeneratedImage[]): {
     transfer.add(buffer);
     return view;
   };
-  const owned = images.map((image) => ({ ...image, png: own(image.png), pixels: own(image.pixels) }));
+  const owned = images.map((image) => (image === undefined ? undefined : { ...image, png: own(image.png), pixels: own(image.pixels) }));
   return { images: owned, transfer: [...transfer] };
 }

@@ -1,7 +1,8 @@
 // `POST /v1/generate`: validate, fill the model's defaults, queue for a batch, answer the PNG with
-// X-Seed, X-Model and Server-Timing. The request leaves the queue when its client disconnects or its
-// deadline passes before its batch starts; once the batch runs, the picture is made anyway (one call
-// for the whole batch) and a late answer is simply not sent.
+// X-Seed, X-Model and Server-Timing. When its client disconnects or its deadline passes, the request is
+// answered at once (499 in the log, or 504) and its signal goes on to the batcher: still queued, it
+// leaves the queue; already running, the pipeline drops it before the next denoising step, and a batch
+// nobody waits for stops (generation-batcher.ts).
 import { createHash } from 'node:crypto';
 import type { Handler } from 'hono';
 import { generateRequestSchema, HEADERS } from '../../../contract';

@@ -43,7 +43,7 @@ const request = (scheduler: SchedulerName, overrides: Partial<ResolvedGeneration
 
 async function pixelHashes(pipeline: StableDiffusionPipeline, batch: ResolvedGeneration[]): Promise<string[]> {
   const images = await pipeline.generate(batch);
-  return images.map((image) => createHash('sha256').update(image.pixels).digest('hex').slice(0, 16));
+  return images.map((image) => createHash('sha256').update(image!.pixels).digest('hex').slice(0, 16));
 }
 
 interface Case {

@@ -1,6 +1,7 @@
 // The batcher on its own, with plain `run` functions standing for the pipeline: which items share a
-// batch, when a batch starts, one batch at a time, the bounded queue and its Retry-After, withdrawal by
-// AbortSignal, close() + onIdle() for shutdown, and failures reaching every item of their batch.
+// batch (by key, count and weight), when a batch starts, one batch at a time, the bounded queue and its
+// Retry-After, queue positions, withdrawal by AbortSignal and the signals handed to a running batch
+// (items it drops), progress, close() + onIdle() for shutdown, and failures reaching every item of their batch.
 import { describe, expect, it } from 'vitest';
 import { Batcher, MAX_RETRY_AFTER_SECONDS, type BatcherOptions } from '../../../gpu-function/server/batcher/batcher';
 import { QueueClosedError, QueueFullError } from '../../../gpu-function/server/batcher/errors';
@@ -173,19 +174,78 @@ describe('withdrawal and shutdown', () => {
     expect(batches).toEqual([]);
   });
 
-  it('does not interrupt a running batch when a signal aborts, and says when the batch started', async () => {
-    const { batcher, state } = recordingBatcher({ batchTimeoutMs: 0 });
+  it('hands a running batch its items\' signals; an item run drops rejects with its signal\'s reason', async () => {
+    let seen: readonly AbortSignal[] = [];
     const gate = deferred();
-    state.gate = gate.promise;
-    const controller = new AbortController();
+    const ends: { dropped: number; ok: boolean }[] = [];
+    const batcher = new Batcher<Item, string>({
+      keyOf: (i) => i.key,
+      batchTimeoutMs: 600_000,
+      maxBatchSize: 3,
+      async run(items, { signals }) {
+        seen = signals;
+        await gate.promise;
+        return items.map((i, index) => (signals[index]!.aborted ? undefined : `${i.key}${i.n}`));
+      },
+      onBatchEnd: ({ dropped, ok }) => ends.push({ dropped, ok }),
+    });
+    const leaving = new AbortController();
     let started = 0;
-    const running = batcher.add(item('a', 1), { signal: controller.signal, onStart: () => started++ });
+    const results = [
+      batcher.add(item('a', 1), { signal: leaving.signal, onStart: () => started++ }),
+      batcher.add(item('a', 2)),
+      batcher.add(item('a', 3), { signal: new AbortController().signal }),
+    ];
     await Promise.resolve();
     expect(started).toBe(1);
-    controller.abort();
-    state.gate = undefined;
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toBe(leaving.signal);
+    expect(seen[1]!.aborted).toBe(false); // an item added without a signal is wanted for good
+    const reason = new Error('client left mid-batch');
+    leaving.abort(reason);
+    expect(seen[0]!.aborted).toBe(true);
     gate.resolve();
-    expect((await running).result).toBe('a1');
+    await expect(results[0]).rejects.toBe(reason);
+    expect((await results[1]!).result).toBe('a2');
+    expect((await results[2]!).result).toBe('a3');
+    expect(ends).toEqual([{ dropped: 1, ok: true }]);
+    // A batch that dropped work ran shorter than its cost: it does not feed the throughput estimate.
+    expect(batcher.secondsPerUnit).toBeUndefined();
+  });
+
+  it('fails an item that run drops though its signal has not aborted', async () => {
+    const batcher = new Batcher<Item, string>({
+      keyOf: (i) => i.key,
+      batchTimeoutMs: 600_000,
+      maxBatchSize: 2,
+      run: async () => ['kept', undefined],
+    });
+    const [kept, lost] = [batcher.add(item('a', 1)), batcher.add(item('a', 2))];
+    expect((await kept).result).toBe('kept');
+    await expect(lost).rejects.toThrow('Expected `run` to return a result for every item whose signal has not aborted');
+  });
+
+  it("passes run's progress reports to each item's onProgress", async () => {
+    const batcher = new Batcher<Item, string, number>({
+      keyOf: (i) => i.key,
+      batchTimeoutMs: 600_000,
+      maxBatchSize: 2,
+      async run(items, { report }) {
+        report(0, 1);
+        report(1, 10);
+        report(0, 2);
+        report(5, 99); // no such item: ignored
+        return items.map((i) => String(i.n));
+      },
+    });
+    const first: number[] = [];
+    const second: number[] = [];
+    await Promise.all([
+      batcher.add(item('a', 1), { onProgress: (p) => first.push(p) }),
+      batcher.add(item('a', 2), { onProgress: (p) => second.push(p) }),
+    ]);
+    expect([first, second]).toEqual([[1, 2], [10]]);
+    expect(() => batcher.add(item('a', 3), { onProgress: 'p' as unknown as () => void })).toThrow(TypeError);
   });
 
   it('close() refuses new items but runs every waiting one; onIdle() resolves when all are done', async () => {
@@ -208,6 +268,76 @@ describe('withdrawal and shutdown', () => {
     expect(batches).toEqual([[1], [2, 3]]);
     expect((await Promise.all(accepted)).map((r) => r.result)).toEqual(['a1', 'a2', 'a3']);
     expect([batcher.size, batcher.running, batcher.isClosed]).toEqual([0, 0, true]);
+  });
+});
+
+describe('queue positions', () => {
+  it('says how many wait ahead of an item and the seconds of work before it; nothing once its batch runs', async () => {
+    const gate = deferred();
+    const batcher = new Batcher<Item, string>({
+      keyOf: (i) => i.key,
+      costOf: (i) => i.n,
+      batchTimeoutMs: 0,
+      maxBatchSize: 1,
+      async run(items) {
+        await gate.promise;
+        return items.map(() => '');
+      },
+    });
+    const items = [item('a', 4), item('b', 2), item('a', 6), item('c', 1)];
+    const controller = new AbortController();
+    const added = items.map((i) => batcher.add(i, { signal: controller.signal }));
+    added.forEach((p) => p.catch(() => undefined));
+    await Promise.resolve();
+    expect(batcher.positionOf(items[0]!)).toBeUndefined(); // running
+    expect(batcher.positionOf(items[2]!)).toEqual({ ahead: 1, secondsAhead: undefined }); // no throughput yet
+    batcher.recordThroughput([item('x', 10)], 5_000); // 0.5 s per unit
+    const third = batcher.positionOf(items[2]!)!;
+    expect(third.ahead).toBe(1);
+    // The running batch (4 units, just started) and item b (2 units): 3 s at most, a little less as time passes.
+    expect(third.secondsAhead).toBeGreaterThan(2.5);
+    expect(third.secondsAhead).toBeLessThanOrEqual(3);
+    expect(batcher.positionOf(items[3]!)!.ahead).toBe(2);
+    expect(batcher.positionOf(item('a', 4))).toBeUndefined(); // found by identity, not by value
+    controller.abort();
+    gate.resolve();
+    await batcher.onIdle();
+    expect(batcher.positionOf(items[3]!)).toBeUndefined();
+  });
+});
+
+describe('the batch weight budget', () => {
+  it('admits a companion only while the batch stays within maxBatchWeight, and runs a full one at once', async () => {
+    const { batcher, batches } = recordingBatcher({
+      maxBatchSize: 8,
+      batchTimeoutMs: 600_000,
+      weightOf: (i) => i.n,
+      maxBatchWeight: 10,
+    });
+    // Three of weight 3 fit (9); a fourth would not, so the batch is full and runs without the timeout.
+    const results = await Promise.all([1, 2, 3].map(() => batcher.add(item('a', 3))));
+    expect(results.map((r) => r.batchSize)).toEqual([3, 3, 3]);
+    expect(batches).toEqual([[3, 3, 3]]);
+  });
+
+  it('runs an item heavier than the budget alone, and splits what does not fit into later batches', async () => {
+    const { batcher, batches, state } = recordingBatcher({ maxBatchSize: 8, batchTimeoutMs: 0, weightOf: (i) => i.n, maxBatchWeight: 10 });
+    const gate = deferred();
+    state.gate = gate.promise;
+    const all = [batcher.add(item('big', 12)), ...[6, 6, 6].map((n) => batcher.add(item('a', n)))];
+    await Promise.resolve();
+    state.gate = undefined;
+    gate.resolve();
+    await Promise.all(all);
+    expect(batches).toEqual([[12], [6], [6], [6]]);
+  });
+
+  it('rejects a budget that is not above 0 and weights that are not finite', async () => {
+    expect(() => new Batcher<Item, string>({ keyOf: () => '', run: async () => [], maxBatchWeight: 0 })).toThrow(
+      /`maxBatchWeight` to be a number above 0 or Infinity, got `0`/,
+    );
+    const batcher = new Batcher<Item, string>({ keyOf: () => '', run: async () => [], weightOf: () => Number.NaN });
+    expect(() => batcher.add(item('a', 1))).toThrow(/`weightOf` to return a finite number from 0, got `NaN`/);
   });
 });
 

@@ -1,14 +1,15 @@
 // The pipeline on its worker thread (gpu-function/server/pipeline-thread/), on the tiny-sd fixture
 // with the CPU provider: the same bytes as loadPipeline on the calling thread, the worker's errors and
-// log lines on this side, release, and what a process that exits or simply ends does with a worker
-// that is busy or idle. The worker entry is TypeScript here, so these tests also show it loads under
-// vitest (which does not transform code in worker threads).
+// log lines on this side, requests leaving a running batch when their AbortSignal aborts here (shared
+// memory, wanted-flags.ts), step reports posted back during the batch, release, and what a process
+// that exits or simply ends does with a worker that is busy or idle. The worker entry is TypeScript
+// here, so these tests also show it loads under vitest (which does not transform code in worker threads).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFolder, type ModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline } from '../../../gpu-function/pipeline/load-pipeline';
-import type { GeneratedImage } from '../../../gpu-function/pipeline/types';
+import type { GeneratedImage, StepProgress } from '../../../gpu-function/pipeline/types';
 import type { ResolvedGeneration } from '../../../contract';
 import { PipelineStoppedError } from '../../../gpu-function/server/pipeline-thread/errors';
 import { PipelineThread } from '../../../gpu-function/server/pipeline-thread/pipeline-thread';
@@ -45,8 +46,9 @@ describe('a batch on the worker thread', () => {
     const direct = await loadPipeline(folder, { provider: 'cpu', intraOpThreads: 1, log: () => {} });
     try {
       const expected = await direct.pipeline.generate(batch);
-      expect(images.map((image) => image.seed)).toEqual([7, 8]);
+      expect(images.map((image) => image?.seed)).toEqual([7, 8]);
       images.forEach((image, i) => {
+        if (image === undefined) throw new Error(`no image ${i}`);
         expect(image.png).toBeInstanceOf(Uint8Array);
         expect(Buffer.from(image.png).equals(Buffer.from(expected[i]!.png)), `image ${i}`).toBe(true);
         expect(Buffer.from(image.pixels).equals(Buffer.from(expected[i]!.pixels)), `image ${i}`).toBe(true);
@@ -75,6 +77,55 @@ describe('a batch on the worker thread', () => {
     await expect(mixed).rejects.toBeInstanceOf(Error);
     const [image] = await thread.generate([request({ steps: 1 })]);
     expect(image!.width).toBe(32);
+  });
+});
+
+describe('requests nobody waits for any more', () => {
+  it("leave the worker's batch once their signal aborts here; the steps arrive while the batch runs", async () => {
+    const leaving = new AbortController();
+    const steps: StepProgress[] = [];
+    const batch = [request({ steps: 50, width: 96, height: 96 }), request({ steps: 50, width: 96, height: 96, seed: 9 })];
+    const images = await thread.generate(batch, {
+      signals: [leaving.signal],
+      onStep(progress) {
+        steps.push(progress);
+        if (progress.step === 2) leaving.abort();
+      },
+    });
+    expect(images[0]).toBeUndefined();
+    expect(images[1]?.seed).toBe(9);
+    // PNDM: 51 UNet evaluations, each reported. Request 0 was in the first two and left long before the
+    // end (the pipeline's own test pins "within one step"; here the flag has to cross the threads).
+    expect(steps.map((p) => p.step)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    const withLeaver = steps.filter((p) => p.requests.includes(0)).length;
+    expect(withLeaver).toBeGreaterThanOrEqual(2);
+    expect(withLeaver).toBeLessThan(51);
+  });
+
+  it('stop a batch whose every signal has aborted, and the worker takes the next batch', async () => {
+    const leaving = new AbortController();
+    let lastStep = 0;
+    const stopped = await thread.generate([request({ steps: 150, width: 96, height: 96 })], {
+      signals: [leaving.signal],
+      onStep(progress) {
+        lastStep = progress.step;
+        if (progress.step === 1) leaving.abort();
+      },
+    });
+    expect(stopped).toEqual([undefined]);
+    expect(lastStep).toBeLessThan(151);
+    const [next] = await thread.generate([request({ steps: 1 })], { signals: [new AbortController().signal] });
+    expect(next?.width).toBe(32);
+  });
+
+  it('never start when their signal aborted before the batch was sent', async () => {
+    let steps = 0;
+    const images = await thread.generate([request(), request({ seed: 9 })], {
+      signals: [AbortSignal.abort(), AbortSignal.abort()],
+      onStep: () => steps++,
+    });
+    expect(images).toEqual([undefined, undefined]);
+    expect(steps).toBe(0);
   });
 });
 

@@ -1,6 +1,7 @@
 // SIGTERM on the real process: it stops taking work at once (/ping 503, new generations 503 with
-// Retry-After), finishes the running and the queued request, answers both, and exits 0; when the grace
-// period runs out first, it exits 1 without waiting for the rest.
+// Retry-After), finishes the running and the queued request, answers both, and exits 0; work whose
+// client has left is not waited for (its batch stops); when the grace period runs out first, it exits 1
+// without waiting for the rest.
 import { describe, expect, it } from 'vitest';
 import { PROBLEM_CONTENT_TYPE } from '../../../contract';
 import { DRAINING_RETRY_AFTER_SECONDS } from '../../../gpu-function/server/problems';
@@ -34,6 +35,25 @@ describe('SIGTERM', () => {
     expect(await service.exited).toEqual({ code: 0, signal: null });
     expect(service.logs.find((line) => line.event === 'stopped')).toMatchObject({ drained: true, abandoned: 0 });
     await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('does not wait for a batch whose client has left: it stops, the rest drains, exit 0', async () => {
+    // The abandoned batch alone would take about 7 s here, well past the 3-second grace period.
+    const service = await startChild({ ...settings, SHUTDOWN_GRACE_MS: '3000' });
+    await service.waitForEvent('ready');
+    const controller = new AbortController();
+    const abandoned = generate(service.url, { prompt: 'nobody waits', seed: 1, steps: 150, width: 192, height: 192 }, { signal: controller.signal });
+    abandoned.catch(() => undefined);
+    await until(async () => (await scrapeMetrics(service.url)).value('sd_batch_running') === 1);
+    const queued = generatePng(service.url, { prompt: 'queued', seed: 2, steps: 2, width: 32, height: 32 });
+    await until(async () => (await scrapeMetrics(service.url)).value('sd_queue_depth') === 1);
+
+    controller.abort();
+    service.child.kill('SIGTERM');
+    expect(decodePng(await queued).width).toBe(32);
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(service.logs.find((line) => line.event === 'stopped')).toMatchObject({ drained: true, abandoned: 0 });
+    expect(service.logs.find((line) => line.event === 'generation_cancelled')).toMatchObject({ images: 1, batch_stopped: true });
   });
 
   it('exits 1 once SHUTDOWN_GRACE_MS has passed, without waiting for the rest', async () => {

@@ -1,0 +1,74 @@
+// The batcher's public shapes (batcher.ts): its options, what `run` is handed, what `add` takes and
+// resolves with, and where a waiting item stands. Kept apart so the class reads as its algorithm.
+
+export interface BatcherOptions<Item, Result, Progress = never> {
+  /**
+   * Runs one batch (items sharing a key, in arrival order) and returns one place per item, in order: its
+   * result, or `undefined` for an item it dropped because the item's signal (`context.signals`) aborted.
+   */
+  readonly run: (items: readonly Item[], context: RunContext<Progress>) => Promise<readonly (Result | undefined)[]>;
+  /** Items with equal keys may share a batch. */
+  readonly keyOf: (item: Item) => string;
+  /** Most items in one batch. @default 4 */
+  readonly maxBatchSize?: number;
+  /** An item's weight towards `maxBatchWeight` (items of one key should weigh the same). @default () => 1 */
+  readonly weightOf?: (item: Item) => number;
+  /**
+   * Most total weight in one batch: a companion joins only while the sum stays within it. An item heavier
+   * than this on its own still runs, alone. @default Infinity
+   */
+  readonly maxBatchWeight?: number;
+  /** Longest wait of a batch's first item for companions, in ms; 0 runs whatever is there at once. @default 100 */
+  readonly batchTimeoutMs?: number;
+  /** Most items waiting (the running batch not counted); past it `add` rejects with QueueFullError. @default Infinity */
+  readonly maxQueue?: number;
+  /** An item's relative cost, for the Retry-After estimate. @default () => 1 */
+  readonly costOf?: (item: Item) => number;
+  /** Told when a batch starts (after it left the queue) and when it has settled. */
+  readonly onBatchStart?: (batch: BatchInfo) => void;
+  readonly onBatchEnd?: (batch: BatchInfo & { readonly ms: number; readonly ok: boolean; readonly dropped: number }) => void;
+}
+
+/** What `run` gets besides the items. */
+export interface RunContext<Progress> {
+  /** One per item, in order: aborts once nobody waits for that item's result (never, for an item added without one). */
+  readonly signals: readonly AbortSignal[];
+  /** Hands progress of item `index` to its `onProgress`. */
+  report(index: number, progress: Progress): void;
+}
+
+export interface BatchInfo {
+  readonly key: string;
+  readonly size: number;
+}
+
+export interface AddOptions<Progress = never> {
+  /**
+   * Nobody waits for the item any more once it aborts (add then rejects with `signal.reason`): a waiting
+   * item is withdrawn at once; a running one is passed on to `run` (RunContext.signals), which may drop it.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /** Told when the item's batch starts. */
+  readonly onStart?: (() => void) | undefined;
+  /** Told what `run` reports for this item while its batch runs. */
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
+}
+
+/** Where a waiting item stands (see `positionOf`). */
+export interface QueuePosition {
+  /** Items waiting that arrived before it (some may share its batch). */
+  readonly ahead: number;
+  /**
+   * Seconds until its batch could start at the recent throughput: the running batch's remaining work and
+   * the work of the items ahead. undefined before any batch has been measured.
+   */
+  readonly secondsAhead: number | undefined;
+}
+
+export interface Batched<Result> {
+  readonly result: Result;
+  /** Milliseconds from `add` to the start of the item's batch. */
+  readonly waitedMs: number;
+  /** Items in the batch the item ran in. */
+  readonly batchSize: number;
+}

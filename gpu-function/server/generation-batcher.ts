@@ -1,0 +1,70 @@
+// The service's batcher: the generic Batcher (batcher/) wired to the pipeline's worker thread. Each
+// request's AbortSignal (its client left, its deadline passed) travels with its batch, so the worker drops
+// it within one denoising step and a batch nobody waits for stops; each finished step is handed to the
+// request's `onProgress`. Images are counted when their batch ends; requests dropped unfinished are
+// counted apart (sd_generations_cancelled_total) and logged (`generation_cancelled`), never as generations.
+import { batchKeyOf } from '../pipeline/batch-compatibility';
+import type { ResolvedGeneration } from '../../contract';
+import type { GeneratedImage, RequestProgress } from '../pipeline/types';
+import { Batcher } from './batcher/batcher';
+import type { Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+import type { PipelineThread } from './pipeline-thread/pipeline-thread';
+
+export type GenerationBatcher = Batcher<ResolvedGeneration, GeneratedImage, RequestProgress>;
+
+export interface GenerationBatcherOptions {
+  readonly maxBatchSize: number;
+  readonly batchTimeoutMs: number;
+  readonly maxQueue: number;
+  readonly log: Logger;
+  readonly metrics: ServiceMetrics;
+}
+
+/**
+ * A request's share of a batch's time: the UNet's work grows with pixels × steps; the +1 stands for the
+ * text encoder, the VAE decoder and the PNG, together about one step's worth.
+ */
+export function generationCost(request: ResolvedGeneration): number {
+  return request.width * request.height * (request.steps + 1);
+}
+
+export function generationBatcher(pipeline: Pick<PipelineThread, 'generate'>, options: GenerationBatcherOptions): GenerationBatcher {
+  const { log, metrics } = options;
+  return new Batcher<ResolvedGeneration, GeneratedImage, RequestProgress>({
+    keyOf: batchKeyOf,
+    costOf: generationCost,
+    maxBatchSize: options.maxBatchSize,
+    batchTimeoutMs: options.batchTimeoutMs,
+    maxQueue: options.maxQueue,
+    async run(batch, { signals, report }) {
+      // Steps each request took part in: where the dropped ones stopped.
+      const stepsDone = batch.map(() => 0);
+      let steps = 0;
+      const images = await pipeline.generate(batch, {
+        signals,
+        onStep(progress) {
+          steps = progress.steps;
+          for (const index of progress.requests) {
+            stepsDone[index] = progress.step;
+            report(index, { step: progress.step, steps: progress.steps });
+          }
+        },
+      });
+      const made = images.filter((image) => image !== undefined);
+      if (made.length > 0) metrics.observeBatch(batch.length, made.length, made[0]!.timings);
+      const dropped = images.flatMap((image, index) => (image === undefined ? [index] : []));
+      if (dropped.length > 0) {
+        metrics.cancelled.inc(dropped.length);
+        log('info', 'generation_cancelled', {
+          images: dropped.length,
+          batch_size: batch.length,
+          batch_stopped: made.length === 0,
+          steps_done: dropped.map((index) => stepsDone[index]),
+          steps: steps || undefined,
+        });
+      }
+      return images;
+    },
+  });
+}
