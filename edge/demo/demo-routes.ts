@@ -1,10 +1,9 @@
 // GET / — the demo page: a prompt box, a Generate button, the picture and the <img> snippet that embeds
-// it. Plain HTML, CSS and a small script (no framework), served as three same-origin files so the page
-// runs under a strict Content-Security-Policy with no inline script or style.
+// it. Plain HTML, CSS and a small TypeScript script (no framework; sources in edge/demo/page/, bundled
+// by `npm run build:demo`), served as three same-origin files so the page runs under a strict
+// Content-Security-Policy with no inline script or style.
 import type { Hono } from 'hono';
-import { DEMO_PAGE_HTML } from './page-html';
-import { DEMO_PAGE_SCRIPT } from './page-script';
-import { DEMO_PAGE_STYLE } from './page-style';
+import { DEMO_PAGE_HTML, DEMO_PAGE_SCRIPT, DEMO_PAGE_STYLE } from './page-assets.generated';
 
 /** Only same-origin files, plus blob: for the picture the script fetched and shows. */
 const CONTENT_SECURITY_POLICY =

@@ -287,6 +287,14 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
         expectHeaders: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': { match: "script-src 'self'" } },
         body: { contains: '<button id="generate" type="submit">Generate</button>' },
       },
+      // The script and styles it loads, built from edge/demo/page/ into the module both edges serve.
+      {
+        path: '/demo.js',
+        status: 200,
+        expectHeaders: { 'Content-Type': 'text/javascript; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
+        body: { contains: 'generating\\u2026' },
+      },
+      { path: '/demo.css', status: 200, expectHeaders: { 'Content-Type': 'text/css; charset=utf-8' }, body: { contains: '#generate' } },
     ],
   },
 
