@@ -10,7 +10,6 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ProblemError } from '../contract';
 import type { EdgeConfig } from './config';
-import { mountDemoPage } from './demo/demo-routes';
 import type { ImageGenerator } from './generation/image-generator';
 import { log } from './log';
 import { internalError, methodNotAllowed, notFound, problemResponse, uriTooLong } from './problems';
@@ -18,6 +17,7 @@ import type { RateLimiter } from './rate-limit/charge-generation';
 import { PREFLIGHT_HEADERS } from './responses';
 import { IMAGE_BY_KEY_PATH, imageByKeyRoute } from './routes/image-by-key';
 import { imagesRoute } from './routes/images';
+import { mountPages } from './routes/pages';
 import type { ImageCache, ImageStore } from './storage';
 
 /** What createApp needs: the configuration and the platform's pieces behind small interfaces. */
@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use(requestTargetLimit());
 
-  mountDemoPage(app); // GET /, /demo.js, /demo.css
+  mountPages(app, deps.config); // GET /, /demo.js, /demo.css, /docs, /openapi.json
 
   app.get('/v1/images', imagesRoute(deps)); // HEAD is routed to GET handlers by Hono
   app.get(IMAGE_BY_KEY_PATH, imageByKeyRoute(deps));

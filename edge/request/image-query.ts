@@ -58,22 +58,36 @@ export function createImageQueryReader(models: readonly ModelProfile[], fallback
   };
 }
 
+/** The query's parameters, each its own zod schema (also what GET /openapi.json describes them from). */
+export function imageQueryFields(models: readonly ModelProfile[]) {
+  const names = models.map((m) => m.name) as [string, ...string[]];
+  return {
+    prompt: promptText(1).meta({ description: 'What to picture (NFC, white space collapsed).', pattern: NO_CONTROL }),
+    negative_prompt: promptText(0).optional().meta({ description: 'What to keep out of it.', pattern: NO_CONTROL }),
+    seed: seedText.optional().meta({
+      description: 'The noise seed, or `random` for a redirect to a new picture; left out, one derived from the rest.',
+    }),
+    steps: integerText(1, MAX_STEPS).optional().meta({ description: 'Denoising steps (at most the model\'s max_steps).' }),
+    guidance: decimalText(0, MAX_GUIDANCE).optional().meta({ description: 'Classifier-free guidance scale.' }),
+    width: integerText(1, MAX_IMAGE_SIDE).optional().meta({ description: "Pixels, within the model's limits." }),
+    height: integerText(1, MAX_IMAGE_SIDE).optional().meta({ description: "Pixels, within the model's limits." }),
+    scheduler: z
+      .enum(SCHEDULER_NAMES, `must be one of ${SCHEDULER_NAMES.join(', ')}`)
+      .optional()
+      .meta({ description: 'The diffusers scheduler, configured from the model\'s own scheduler config.' }),
+    model: z.enum(names, `must be one of ${names.join(', ')}`).optional().meta({ description: 'Which model (see x-models).' }),
+    sig: z
+      .string()
+      .max(256, 'is too long')
+      .optional()
+      .meta({ description: 'The URL signature, where URL_SIGNING_KEY makes generating need one (docs/edge-api.md).' }),
+  };
+}
+
 function imageQuerySchema(models: readonly ModelProfile[], fallback: ModelProfile) {
-  const names = models.map((m) => m.name);
   const profileFor = (name: string | undefined) => models.find((m) => m.name === name) ?? fallback;
   return z
-    .strictObject({
-      prompt: promptText(1),
-      negative_prompt: promptText(0).optional(),
-      seed: seedText.optional(),
-      steps: integerText(1, MAX_STEPS).optional(),
-      guidance: decimalText(0, MAX_GUIDANCE).optional(),
-      width: integerText(1, MAX_IMAGE_SIDE).optional(),
-      height: integerText(1, MAX_IMAGE_SIDE).optional(),
-      scheduler: z.enum(SCHEDULER_NAMES, `must be one of ${SCHEDULER_NAMES.join(', ')}`).optional(),
-      model: z.string().refine((n) => names.includes(n), `must be one of ${names.join(', ')}`).optional(),
-      sig: z.string().max(256, 'is too long').optional(),
-    })
+    .strictObject(imageQueryFields(models))
     .transform((q, ctx): Omit<ImageQuery, 'signed'> => {
       // Runs only once every field is valid on its own: then the chosen model's limits, which narrow
       // the contract's absolute bounds checked above, and its defaults. Defaults are resolved here,
@@ -105,6 +119,8 @@ function imageQuerySchema(models: readonly ModelProfile[], fallback: ModelProfil
 // trimmed, so spacing differences that the CLIP tokenizer ignores anyway do not make a new key. C0
 // and C1 control characters (including NUL, tab, CR and LF) are refused, not normalised.
 const CONTROL = /\p{Cc}/u;
+/** The same rule as a JSON Schema pattern (ECMA-262 with the u flag). */
+const NO_CONTROL = '^\\P{Cc}*$';
 
 export function hasControlCharacter(text: string): boolean {
   return CONTROL.test(text);

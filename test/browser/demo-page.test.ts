@@ -5,6 +5,7 @@
 //
 // The project type-checks against Node's library, not the DOM's, so code that runs in the page works on
 // the elements playwright hands it ($eval) rather than on `document` and `window`.
+import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshotPath } from '../support/stack-browser';
@@ -178,6 +179,37 @@ describe('the demo page', () => {
     const button = await page.$eval('#generate', (b) => b.getBoundingClientRect().right);
     expect(button).toBeLessThanOrEqual(390);
     await page.screenshot({ path: screenshotPath('demo-page-phone'), fullPage: true });
+  });
+});
+
+describe('the API reference', () => {
+  it('GET /openapi.json of the running edge is valid OpenAPI 3.1', async () => {
+    const response = await fetch(`${edge.url}/openapi.json`);
+    expect(response.headers.get('Content-Type')).toBe('application/json');
+    const validator = new Validator();
+    const result = await validator.validate((await response.json()) as Record<string, unknown>);
+    expect([result.valid, validator.version, result.errors]).toEqual([true, '3.1', undefined]);
+  });
+
+  it('renders /docs in Chromium: every operation with its parameters and answers, and the models', async () => {
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    const response = await page.goto(`${edge.url}/docs`);
+    expect(response?.status()).toBe(200);
+    expect(await page.title()).toBe('dreamurl — API reference');
+    const headings = await page.$$eval('main h2', (hs) => hs.map((h) => h.textContent ?? ''));
+    expect(headings).toEqual(expect.arrayContaining(['GET /v1/images', 'HEAD /v1/images', 'GET /v1/images/{key}.png', 'Models']));
+    const parameters = await page.$$eval('#get-v1-images tbody th code', (cells) => cells.map((c) => c.textContent ?? ''));
+    expect(parameters.slice(0, 10)).toEqual(['prompt', 'negative_prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'model', 'sig']);
+    // The stylesheet applied (a table cell has the padding demo.css gives it), and nothing failed.
+    expect(await page.$eval('#get-v1-images td', (td) => td.ownerDocument.defaultView.getComputedStyle(td).paddingTop)).not.toBe('0px');
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: screenshotPath('api-reference'), fullPage: true });
   });
 });
 

@@ -297,6 +297,23 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
       { path: '/demo.css', status: 200, expectHeaders: { 'Content-Type': 'text/css; charset=utf-8' }, body: { contains: '#generate' } },
     ],
   },
+  {
+    name: 'the API is described at /openapi.json (OpenAPI 3.1) and /docs (its reference page)',
+    steps: [
+      {
+        path: '/openapi.json',
+        status: 200,
+        expectHeaders: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' },
+        body: { contains: '"openapi":"3.1.0"' },
+      },
+      {
+        path: '/docs',
+        status: 200,
+        expectHeaders: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': { match: "script-src 'self'" } },
+        body: { contains: '<code>GET /v1/images</code>' },
+      },
+    ],
+  },
 
   // --- seed=random -----------------------------------------------------------------------------------
   {
