@@ -39,9 +39,12 @@ const imageSide = z
   .max(MAX_IMAGE_SIDE)
   .refine((v) => v % IMAGE_SIDE_MULTIPLE === 0, { message: `must be a multiple of ${IMAGE_SIDE_MULTIPLE}` });
 
-/** `POST /v1/generate` body. Missing optional fields take the model's defaults. */
+/**
+ * `POST /v1/generate` body. Missing optional fields take the model's defaults. `prompt` may be "": an
+ * unconditional picture, as diffusers makes for `prompt=""` (the edge's own query still requires one).
+ */
 export const generateRequestSchema = z.strictObject({
-  prompt: z.string().min(1).max(MAX_PROMPT_LENGTH),
+  prompt: z.string().max(MAX_PROMPT_LENGTH),
   negative_prompt: z.string().max(MAX_PROMPT_LENGTH).optional(),
   seed: z.int().min(0).max(MAX_SEED),
   steps: z.int().min(1).max(MAX_STEPS).optional(),

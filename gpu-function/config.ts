@@ -1,7 +1,10 @@
 // The GPU function's settings: the environment parsed once, at the process edge, into a frozen object
 // that is passed down (nothing below main.ts reads process.env). Every variable, its default and its
 // meaning are listed in docs/gpu-function.md; a bad value stops the process with one line per
-// variable, naming the variable but never echoing a value (GPU_FUNCTION_TOKEN and HF_TOKEN are secrets).
+// variable, naming the variable but never echoing a value (GPU_FUNCTION_TOKEN, METRICS_TOKEN and HF_TOKEN
+// are secrets). Two mistakes that would leave the service open are refused outright: a token that is set
+// but blank (it used to mean "no token"), and a non-loopback HOST without GPU_FUNCTION_TOKEN unless
+// ALLOW_UNAUTHENTICATED=1 says something in front authenticates.
 import { z } from 'zod';
 import {
   IMAGE_SIDE_MULTIPLE,
@@ -40,6 +43,10 @@ export interface GpuFunctionConfig {
   readonly healthPort: number | undefined;
   /** When set, every /v1 call needs `Authorization: Bearer <token>`. Never logged. */
   readonly token: string | undefined;
+  /** When set, /metrics needs `Authorization: Bearer <it>`. Never logged. */
+  readonly metricsToken: string | undefined;
+  /** /metrics only on PORT_HEALTH (which must then be set), not on PORT. */
+  readonly metricsOnHealthPortOnly: boolean;
   readonly provider: ExecutionProviderSetting;
   readonly intraOpThreads: number | undefined;
   readonly batching: {
@@ -86,12 +93,29 @@ const decimal = (fallback: number, min: number, max: number) =>
     .optional()
     .transform((v) => v ?? fallback);
 
+const flag = z
+  .enum(['0', '1', 'true', 'false'])
+  .optional()
+  .transform((v) => v === '1' || v === 'true');
+
+/** A bearer token: what a client sends after `Bearer ` (HTTP trims the header value, so edges must be plain). */
+const token = z
+  .string()
+  .refine((v) => v.trim() === v, 'must not start or end with white space')
+  .optional();
+
+/** Secrets a blank value must not switch off: set but blank is a mistake, not "no token". */
+const SECRETS = ['GPU_FUNCTION_TOKEN', 'METRICS_TOKEN'] as const;
+
 const envSchema = z.object({
   MODEL: z.string().trim().optional().transform((v) => v ?? ''),
   HOST: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
   PORT: count(8788, 0, 65_535),
   PORT_HEALTH: wholeNumber(0, 65_535).optional(),
-  GPU_FUNCTION_TOKEN: z.string().optional(),
+  GPU_FUNCTION_TOKEN: token,
+  METRICS_TOKEN: token,
+  METRICS_ON_HEALTH_PORT_ONLY: flag,
+  ALLOW_UNAUTHENTICATED: flag,
   EXECUTION_PROVIDER: z
     .enum(['auto', 'cuda', 'cpu'])
     .optional()
@@ -112,10 +136,7 @@ const envSchema = z.object({
   DEFAULT_HEIGHT: count(512, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
   DEFAULT_SCHEDULER: z.enum(SCHEDULER_NAMES).optional(),
   WARMUP_STEPS: count(2, 0, MAX_STEPS),
-  LISTEN_WHEN_READY: z
-    .enum(['0', '1', 'true', 'false'])
-    .optional()
-    .transform((v) => v === '1' || v === 'true'),
+  LISTEN_WHEN_READY: flag,
 });
 
 const NAMES = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
@@ -133,9 +154,17 @@ export class ConfigError extends Error {
 /** Parses the environment; throws ConfigError naming every bad variable. */
 export function configFromEnv(env: Environment): GpuFunctionConfig {
   const raw = Object.fromEntries(NAMES.map((name) => [name, unsetIfBlank(env[name])]));
+  const blank = SECRETS.filter((name) => env[name] !== undefined && raw[name] === undefined);
   const parsed = envSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(issueLines(parsed.error));
+  if (!parsed.success || blank.length > 0) {
+    throw new ConfigError([
+      ...blank.map((name) => `${name}: is set but blank; give it a value, or remove the variable to run without one`),
+      ...(parsed.success ? [] : issueLines(parsed.error)),
+    ]);
+  }
   const v = parsed.data;
+  const exposure = exposureProblems(v);
+  if (exposure.length > 0) throw new ConfigError(exposure);
   const limits: ModelLimits = Object.freeze({
     min_side: v.MIN_SIDE,
     max_side: v.MAX_SIDE,
@@ -160,6 +189,8 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     port: v.PORT,
     healthPort: v.PORT_HEALTH === undefined || (v.PORT_HEALTH === v.PORT && v.PORT !== 0) ? undefined : v.PORT_HEALTH,
     token: v.GPU_FUNCTION_TOKEN,
+    metricsToken: v.METRICS_TOKEN,
+    metricsOnHealthPortOnly: v.METRICS_ON_HEALTH_PORT_ONLY,
     provider: v.EXECUTION_PROVIDER,
     intraOpThreads: v.INTRA_OP_THREADS,
     batching: Object.freeze({
@@ -176,6 +207,33 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     listenWhenReady: v.LISTEN_WHEN_READY,
     hub: hubSettingsFromEnv(env),
   });
+}
+
+/**
+ * Settings that would expose the service by mistake: /v1 reachable from other machines with no token
+ * (ALLOW_UNAUTHENTICATED=1 when a gateway in front authenticates, as RunPod's does), or /metrics moved
+ * to a health port that does not exist.
+ */
+function exposureProblems(v: z.infer<typeof envSchema>): string[] {
+  const problems: string[] = [];
+  if (!isLoopbackHost(v.HOST) && v.GPU_FUNCTION_TOKEN === undefined && !v.ALLOW_UNAUTHENTICATED) {
+    problems.push(
+      'HOST: is not a loopback address, and GPU_FUNCTION_TOKEN is not set, so anyone who reaches the port could ' +
+        'generate; set GPU_FUNCTION_TOKEN, or ALLOW_UNAUTHENTICATED=1 when something in front authenticates',
+    );
+  }
+  if (v.METRICS_ON_HEALTH_PORT_ONLY && (v.PORT_HEALTH === undefined || (v.PORT_HEALTH === v.PORT && v.PORT !== 0))) {
+    problems.push('METRICS_ON_HEALTH_PORT_ONLY: needs PORT_HEALTH, a port other than PORT');
+  }
+  return problems;
+}
+
+/** Addresses only this machine can reach: 127.0.0.0/8, ::1 (also IPv4-mapped), localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost' || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
+  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 /** The variables that set a generation default or limit, each naming a field of the model profile. */

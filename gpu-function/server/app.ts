@@ -1,5 +1,6 @@
 // The GPU function's HTTP API as a Hono app (docs/gpu-function.md, "HTTP API"): the work routes under
-// /v1 behind the bearer token, the probes open, every error one RFC 9457 problem via onError.
+// /v1 behind the bearer token, /ping and /healthz open, /metrics open or behind METRICS_TOKEN (and, with
+// METRICS_ON_HEALTH_PORT_ONLY, only on PORT_HEALTH), every error one RFC 9457 problem via onError.
 import { Hono } from 'hono';
 import type { AppEnv } from './app-env';
 import { bearerAuth } from './bearer-auth';
@@ -20,6 +21,10 @@ export interface AppDeps {
   readonly log: Logger;
   /** GPU_FUNCTION_TOKEN; undefined leaves /v1 open. */
   readonly token: string | undefined;
+  /** METRICS_TOKEN; undefined leaves /metrics open. */
+  readonly metricsToken: string | undefined;
+  /** METRICS_ON_HEALTH_PORT_ONLY: /metrics only on the probes app (PORT_HEALTH), not on this one. */
+  readonly metricsOnHealthPortOnly: boolean;
   /** REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs: number;
 }
@@ -37,27 +42,31 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ['/v1/tokenize', 'POST'],
     ['/v1/model', 'GET, HEAD'],
   ]);
-  addProbes(app, deps);
+  addProbes(app, deps, !deps.metricsOnHealthPortOnly);
   return app;
 }
 
 /** The probes alone, for PORT_HEALTH when a platform checks health on a port of its own. */
-export function createProbesApp(deps: Pick<AppDeps, 'state' | 'metrics' | 'log'>): Hono<AppEnv> {
+export function createProbesApp(deps: Pick<AppDeps, 'state' | 'metrics' | 'log' | 'metricsToken'>): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', requestLog(deps.log, deps.metrics));
-  addProbes(app, deps);
+  addProbes(app, deps, true);
   return app;
 }
 
-function addProbes(app: Hono<AppEnv>, deps: Pick<AppDeps, 'state' | 'metrics' | 'log'>): void {
+function addProbes(app: Hono<AppEnv>, deps: Pick<AppDeps, 'state' | 'metrics' | 'log' | 'metricsToken'>, metrics: boolean): void {
   app.get('/ping', pingHandler(deps.state));
   app.get('/healthz', healthzHandler(deps.state));
-  app.get('/metrics', metricsHandler(deps.metrics));
-  refuseOtherMethods(app, [
+  const probes: [string, string][] = [
     ['/ping', 'GET, HEAD'],
     ['/healthz', 'GET, HEAD'],
-    ['/metrics', 'GET, HEAD'],
-  ]);
+  ];
+  if (metrics) {
+    app.use('/metrics', bearerAuth(deps.metricsToken, { setting: 'METRICS_TOKEN', realm: 'metrics' }));
+    app.get('/metrics', metricsHandler(deps.metrics));
+    probes.push(['/metrics', 'GET, HEAD']);
+  }
+  refuseOtherMethods(app, probes);
   app.notFound((c) => problemResponse(notFound(`No route for ${c.req.path.slice(0, 200)}.`).problem));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(error.problem);

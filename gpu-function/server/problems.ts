@@ -19,16 +19,19 @@ export function invalidBody(errors: readonly ParamError[]): ProblemError {
 }
 
 /** `tokenSent`: a Bearer token came but is not the right one (RFC 6750 §3.1 `invalid_token`). */
-export function unauthorized(tokenSent: boolean): ProblemError {
+/**
+ * `tokenSent`: a Bearer token came but is not the right one (RFC 6750 §3.1 `invalid_token`). `setting` names
+ * the variable whose token the route wants (GPU_FUNCTION_TOKEN on /v1, METRICS_TOKEN on /metrics), and
+ * `realm` the protection space (RFC 9110 §11.5), so a client can tell the two apart.
+ */
+export function unauthorized(tokenSent: boolean, setting = 'GPU_FUNCTION_TOKEN', realm = 'gpu-function'): ProblemError {
   return new ProblemError({
     type: problemType('unauthorized'),
     title: 'Unauthorized',
     status: 401,
-    detail: tokenSent
-      ? "The bearer token is not this instance's GPU_FUNCTION_TOKEN."
-      : 'Send Authorization: Bearer <GPU_FUNCTION_TOKEN>.',
+    detail: tokenSent ? `The bearer token is not this instance's ${setting}.` : `Send Authorization: Bearer <${setting}>.`,
     // RFC 6750 §3: a 401 for a protected resource names the scheme, and the error when a token was sent.
-    headers: { 'WWW-Authenticate': `Bearer realm="gpu-function"${tokenSent ? ', error="invalid_token"' : ''}` },
+    headers: { 'WWW-Authenticate': `Bearer realm="${realm}"${tokenSent ? ', error="invalid_token"' : ''}` },
   });
 }
 

@@ -53,7 +53,15 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
     queueDepth: () => state.model?.batcher.size ?? 0,
     running: () => state.model?.batcher.running ?? 0,
   });
-  const app = createApp({ state, metrics, log, token: config.token, requestTimeoutMs: config.requestTimeoutMs });
+  const app = createApp({
+    state,
+    metrics,
+    log,
+    token: config.token,
+    metricsToken: config.metricsToken,
+    metricsOnHealthPortOnly: config.metricsOnHealthPortOnly,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
   let loaded: LoadedModel | undefined;
   let reportFailure!: (error: Error) => void;
   const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
@@ -90,7 +98,7 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
   let healthServer: Server | undefined;
   let healthUrl: string | undefined;
   if (config.healthPort !== undefined) {
-    healthServer = createAdaptorServer({ fetch: createProbesApp({ state, metrics, log }).fetch }) as Server;
+    healthServer = createAdaptorServer({ fetch: createProbesApp({ state, metrics, log, metricsToken: config.metricsToken }).fetch }) as Server;
     await listen(healthServer, config.healthPort, config.host);
     healthUrl = urlOf(config.host, (healthServer.address() as AddressInfo).port);
   }

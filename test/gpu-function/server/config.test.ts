@@ -2,7 +2,7 @@
 // live with the server's, which is its only reader). Defaults are DESIGN.md's and diffusers' __call__'s;
 // every bad variable is named, and no value — a token above all — is ever echoed.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromEnv } from '../../../gpu-function/config';
+import { ConfigError, configFromEnv, isLoopbackHost } from '../../../gpu-function/config';
 
 const HOME = { HF_HOME: '/tmp/hf-home-for-config-test' };
 
@@ -31,8 +31,8 @@ describe('defaults', () => {
     expect(Object.isFrozen(config.batching)).toBe(true);
   });
 
-  it('treats empty values as unset', () => {
-    const config = configFromEnv({ ...HOME, PORT: '', GPU_FUNCTION_TOKEN: '  ', DEFAULT_SCHEDULER: '' });
+  it('treats empty values as unset, except a secret', () => {
+    const config = configFromEnv({ ...HOME, PORT: '', DEFAULT_SCHEDULER: '' });
     expect([config.port, config.token, config.defaults.scheduler]).toEqual([8788, undefined, undefined]);
   });
 });
@@ -46,6 +46,8 @@ describe('each variable', () => {
       PORT: '0',
       PORT_HEALTH: '8081',
       GPU_FUNCTION_TOKEN: 's3cret',
+      METRICS_TOKEN: 'm3trics',
+      METRICS_ON_HEALTH_PORT_ONLY: '1',
       EXECUTION_PROVIDER: 'cuda',
       INTRA_OP_THREADS: '3',
       MAX_BATCH_SIZE: '8',
@@ -72,6 +74,8 @@ describe('each variable', () => {
       port: 0,
       healthPort: 8081,
       token: 's3cret',
+      metricsToken: 'm3trics',
+      metricsOnHealthPortOnly: true,
       provider: 'cuda',
       intraOpThreads: 3,
       batching: { maxBatchSize: 8, batchTimeoutMs: 0, maxQueue: 0 },
@@ -87,6 +91,49 @@ describe('each variable', () => {
 
   it('needs no second listener when PORT_HEALTH equals PORT (RunPod sets both to the same port by default)', () => {
     expect(configFromEnv({ ...HOME, PORT: '80', PORT_HEALTH: '80' }).healthPort).toBeUndefined();
+  });
+});
+
+describe('settings that would leave the service open', () => {
+  // Each of these started an open service before: a blank token meant "no token".
+  it.each([
+    [{ GPU_FUNCTION_TOKEN: '' }, 'GPU_FUNCTION_TOKEN: is set but blank'],
+    [{ GPU_FUNCTION_TOKEN: '   ' }, 'GPU_FUNCTION_TOKEN: is set but blank'],
+    [{ METRICS_TOKEN: '\t' }, 'METRICS_TOKEN: is set but blank'],
+    [{ GPU_FUNCTION_TOKEN: 'token-with-a-newline\n' }, 'GPU_FUNCTION_TOKEN: must not start or end with white space'],
+    [{ HOST: '0.0.0.0' }, 'HOST: is not a loopback address, and GPU_FUNCTION_TOKEN is not set'],
+    [{ HOST: '::' }, 'HOST: is not a loopback address'],
+    [{ HOST: '10.0.0.7' }, 'HOST: is not a loopback address'],
+    [{ HOST: '0.0.0.0', GPU_FUNCTION_TOKEN: ' ' }, 'GPU_FUNCTION_TOKEN: is set but blank'],
+    [{ METRICS_ON_HEALTH_PORT_ONLY: '1' }, 'METRICS_ON_HEALTH_PORT_ONLY: needs PORT_HEALTH'],
+    [{ METRICS_ON_HEALTH_PORT_ONLY: '1', PORT: '80', PORT_HEALTH: '80' }, 'METRICS_ON_HEALTH_PORT_ONLY: needs PORT_HEALTH'],
+  ])('%o stops the start with %s', (env, expected) => {
+    expect(() => configFromEnv({ ...HOME, ...env })).toThrow(ConfigError);
+    expect(() => configFromEnv({ ...HOME, ...env })).toThrow(expected);
+  });
+
+  it('starts on a non-loopback HOST with a token, or when ALLOW_UNAUTHENTICATED=1 says something in front authenticates', () => {
+    expect(configFromEnv({ ...HOME, HOST: '0.0.0.0', GPU_FUNCTION_TOKEN: 't' }).token).toBe('t');
+    const open = configFromEnv({ ...HOME, HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: '1' });
+    expect([open.host, open.token]).toEqual(['0.0.0.0', undefined]);
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['127.3.2.1', true],
+    ['localhost', true],
+    ['LOCALHOST', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.20', false],
+    ['128.0.0.1', false],
+    ['localhost.example.com', false],
+    ['gpu.internal', false],
+  ])('counts %s as loopback: %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
   });
 });
 

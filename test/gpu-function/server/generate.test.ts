@@ -87,6 +87,19 @@ describe('defaults', () => {
   });
 });
 
+describe('an empty prompt', () => {
+  it('makes an unconditional picture, as diffusers does for prompt=""', async () => {
+    const request = { prompt: '', seed: 5, steps: 3 };
+    const guided = await generatePng(gpu.url, { ...request, guidance: 7.5 });
+    // Both guidance rows hold the embedding of "": uncond + w·(cond − uncond) is uncond exactly, so the
+    // guided picture is the unguided one, byte for byte — and the pipeline's own on this thread.
+    expect(Buffer.from(guided).equals(Buffer.from(await generatePng(gpu.url, { ...request, guidance: 1 })))).toBe(true);
+    const [expected] = await direct.pipeline.generate([{ ...request, negative_prompt: '', guidance: 7.5, width: 32, height: 32, scheduler: 'pndm' }]);
+    expect(Buffer.from(guided).equals(Buffer.from(expected!.png))).toBe(true);
+    expect(Buffer.from(guided).equals(Buffer.from(await generatePng(gpu.url, { ...request, prompt: 'a lighthouse' })))).toBe(false);
+  });
+});
+
 describe('request log', () => {
   it('writes one line per request with id, status, batch size, timings and the prompt hash, never the prompt', async () => {
     const prompt = 'a secret garden behind a blue door';

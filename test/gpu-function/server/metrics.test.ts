@@ -44,7 +44,7 @@ it('counts images, batches, stage times, queue depth and requests as they happen
     generatePng(gpu.url, { prompt: 'four', seed: 4, steps: 2, width: 48, height: 32 }),
   ];
   await Promise.all([first, ...rest]);
-  expect((await postJson(`${gpu.url}/v1/generate`, { prompt: '', seed: 1 })).status).toBe(400);
+  expect((await postJson(`${gpu.url}/v1/generate`, { prompt: 'x', seed: -1 })).status).toBe(400);
   expect((await postJson(`${gpu.url}/v1/tokenize`, { prompt: 'x' })).status).toBe(200);
 
   const after = await scrapeMetrics(gpu.url);

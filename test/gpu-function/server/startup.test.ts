@@ -69,20 +69,34 @@ describe('failing to start', () => {
     expect((await service.exited).code).toBe(1);
   });
 
-  it('exits 2 and names the bad variables (never their values) when the configuration is invalid', async () => {
-    const env = fixtureEnv({ PORT: 'eighty', GPU_FUNCTION_TOKEN: 'hunter2', MAX_BATCH_SIZE: '0' });
+  /** main.ts with a configuration it must refuse: its exit code, its output and the variables it named. */
+  async function startRefused(overrides: Record<string, string>): Promise<{ code: number | null; output: string; named: string[] }> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-function/server/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, ...env },
+      env: { PATH: process.env.PATH, ...fixtureEnv(overrides) },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const line = output.split('\n').find((l) => l.includes('invalid_config'));
+    const named = line === undefined ? [] : (JSON.parse(line) as { problems: string[] }).problems.map((p) => p.split(':')[0]!);
+    return { code, output, named };
+  }
+
+  it('exits 2 and names the bad variables (never their values) when the configuration is invalid', async () => {
+    const { code, output, named } = await startRefused({ PORT: 'eighty', GPU_FUNCTION_TOKEN: 'hunter2', MAX_BATCH_SIZE: '0' });
     expect(code).toBe(2);
-    const line = JSON.parse(output.split('\n').find((l) => l.includes('invalid_config'))!) as { problems: string[] };
-    expect(line.problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'MAX_BATCH_SIZE']);
+    expect(named).toEqual(['PORT', 'MAX_BATCH_SIZE']);
     expect(output).not.toContain('hunter2');
+  });
+
+  it('exits 2 rather than listen on every interface without a token, or with a blank one', async () => {
+    const open = await startRefused({ HOST: '0.0.0.0' });
+    expect([open.code, open.named]).toEqual([2, ['HOST']]);
+    expect(open.output).toContain('ALLOW_UNAUTHENTICATED=1');
+    const blank = await startRefused({ GPU_FUNCTION_TOKEN: ' ' });
+    expect([blank.code, blank.named]).toEqual([2, ['GPU_FUNCTION_TOKEN']]);
   });
 });
 
