@@ -3,7 +3,7 @@
 // edge/demo/page/, bundled by `npm run build:demo`), served as three same-origin files so the page
 // runs under a strict Content-Security-Policy with no inline script or style. GET /openapi.json — the
 // API as OpenAPI 3.1, generated from the schemas that validate it; GET /docs — the same rendered as a
-// readable reference. Both are built once per configuration.
+// readable reference. Both are built once per configuration, on first use.
 import type { Hono } from 'hono';
 import type { EdgeConfig } from '../config';
 import { DEMO_PAGE_HTML, DEMO_PAGE_SCRIPT, DEMO_PAGE_STYLE } from '../demo/page-assets.generated';
@@ -20,17 +20,25 @@ const CONTENT_SECURITY_POLICY =
 const PAGE_CACHE_CONTROL = 'public, max-age=300';
 
 export function mountPages(app: Hono, config: EdgeConfig): void {
-  const document = openApiDocument(config);
-  const documentJson = JSON.stringify(document);
-  const reference = referencePage(document);
+  // Built on first use, not with the app: the first picture request of an isolate should not spend the
+  // CPU time (zod's toJSONSchema for every parameter, ~100 ms on a loaded 2-core machine) on a document
+  // it does not send.
+  let described: { readonly json: string; readonly reference: string } | undefined;
+  const describe = () => {
+    if (described === undefined) {
+      const document = openApiDocument(config);
+      described = { json: JSON.stringify(document), reference: referencePage(document) };
+    }
+    return described;
+  };
   app.get('/', () => asset(DEMO_PAGE_HTML, 'text/html; charset=utf-8'));
   app.get('/demo.js', () => asset(DEMO_PAGE_SCRIPT, 'text/javascript; charset=utf-8'));
   app.get('/demo.css', () => asset(DEMO_PAGE_STYLE, 'text/css; charset=utf-8'));
-  app.get('/docs', () => asset(reference, 'text/html; charset=utf-8'));
+  app.get('/docs', () => asset(describe().reference, 'text/html; charset=utf-8'));
   app.get(
     '/openapi.json',
     () =>
-      new Response(documentJson, {
+      new Response(describe().json, {
         headers: { ...CORS_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': PAGE_CACHE_CONTROL },
       }),
   );

@@ -51,5 +51,9 @@ export default defineConfig({
     root: '.',
     include: ['test/edge/**/*.test.ts'],
     globalSetup: ['./test/support/gpu-stub-global-setup.ts'],
+    // The first test of each file meets a cold isolate: its first request loads the whole edge (hono,
+    // zod, contract/, edge/) module by module through vite into workerd — 4–9 s on a 2-core machine
+    // under a full run's load, past vitest's 5 s default. A limit for a hang, not a timing assertion.
+    testTimeout: 30_000,
   },
 });
