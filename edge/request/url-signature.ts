@@ -60,6 +60,6 @@ function toBase64Url(bytes: Uint8Array): string {
 
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined; // 32 bytes → 43 characters without padding
-  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/') + '=');
+  const binary = atob(`${text.replaceAll('-', '+').replaceAll('_', '/')}=`);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

@@ -12,6 +12,8 @@ import { openApiDocument } from '../../edge/openapi/openapi-document';
 import { CONTRACT_CASES, type ContractStep } from './contract-cases';
 import { contractVars } from './contract-environments';
 
+// A walk through a document the validator above has already checked: members read as plain JSON.
+// biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON read after schema validation
 type Json = Record<string, any>;
 
 const document = openApiDocument(parseConfig(contractVars('http://127.0.0.1:9'))) as Json;

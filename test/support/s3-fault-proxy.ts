@@ -31,7 +31,7 @@ export async function startS3FaultProxy(upstream: string): Promise<S3FaultProxy>
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     counts[method] = (counts[method] ?? 0) + 1;
-    if (fault !== null && fault.methods.includes(method)) return void answerError(req, res, fault.status);
+    if (fault?.methods.includes(method)) return void answerError(req, res, fault.status);
     const forwarded = httpRequest(
       { host: target.hostname, port: target.port, method, path: req.url, headers: req.headers },
       (upstreamRes: IncomingMessage) => {

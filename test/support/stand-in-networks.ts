@@ -31,8 +31,6 @@ export interface StandInNetworks {
   readonly calls: { textEncoder: number; unet: number; vaeDecoder: number };
 }
 
-const SEQUENCE = 77;
-
 export function standInNetworks(options: StandInOptions): StandInNetworks {
   const hidden = options.hidden ?? 768;
   const float = options.float;
