@@ -5,15 +5,18 @@
 //   edge/routes/      images.ts: the numbered steps of GET /v1/images; image-by-key.ts: the read path
 //   edge/rate-limit/  a miss charged to its client
 //   edge/generation/  one GPU call per key (gpu-client.ts), the PNG checked, stored before the answer
-//   edge/responses.ts, edge/problems.ts   what the client gets back
+//   edge/responses.ts, edge/problems.ts   what the client gets back; an error as a picture for an
+//                                         <img> (edge/error-picture.ts), problem+json for the rest
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ProblemError } from '../contract';
+import { ProblemError, type ProblemInit } from '../contract';
 import type { EdgeConfig } from './config';
+import { ERROR_VARY, errorPictureResponse, pictureSizeFor } from './error-picture';
 import type { ImageGenerator } from './generation/image-generator';
 import { log } from './log';
 import { internalError, methodNotAllowed, notFound, problemResponse, uriTooLong } from './problems';
 import type { RateLimiter } from './rate-limit/charge-generation';
+import { wantsPicture } from './request/wants-picture';
 import { PREFLIGHT_HEADERS } from './responses';
 import { IMAGE_BY_KEY_PATH, imageByKeyRoute } from './routes/image-by-key';
 import { imagesRoute } from './routes/images';
@@ -49,8 +52,9 @@ export function createApp(deps: AppDeps): Hono {
     throw methodNotAllowed('GET, HEAD, OPTIONS');
   });
 
-  app.notFound((c) => problemResponse(notFound(`Nothing here: ${new URL(c.req.url).pathname}`).problem));
-  app.onError(onError);
+  const answer = errorAnswer(deps.config);
+  app.notFound((c) => answer(c, notFound(`Nothing here: ${new URL(c.req.url).pathname}`).problem));
+  app.onError((error, c) => answer(c, problemOf(error, c)));
   return app;
 }
 
@@ -75,11 +79,26 @@ function requestTargetLimit(maxBytes: number = MAX_REQUEST_TARGET_BYTES): Middle
  * The app's single onError: a ProblemError becomes its problem; anything else is our bug (or a binding
  * failing), logged and answered as a bare 500 that reveals nothing internal.
  */
-function onError(error: Error, c: Context): Response {
-  if (error instanceof ProblemError) return problemResponse(error.problem);
+function problemOf(error: Error, c: Context): ProblemInit {
+  if (error instanceof ProblemError) return error.problem;
   if (error instanceof HTTPException && error.status < 500) {
-    return problemResponse({ type: 'about:blank', title: error.message || 'Bad Request', status: error.status });
+    return { type: 'about:blank', title: error.message || 'Bad Request', status: error.status };
   }
   log('error', 'unhandled', { path: new URL(c.req.url).pathname, error: `${error.name}: ${error.message}` });
-  return problemResponse(internalError().problem);
+  return internalError().problem;
+}
+
+/**
+ * Every error in one of two forms: a picture for a client that displays it (an `<img>` shows the
+ * reason instead of a broken-image icon, edge/error-picture.ts), problem+json for everyone else.
+ */
+function errorAnswer(config: EdgeConfig) {
+  return function answerProblem(c: Context, problem: ProblemInit): Response {
+    if (wantsPicture(c.req.raw.headers)) {
+      return errorPictureResponse(problem, pictureSizeFor(new URL(c.req.url), config));
+    }
+    const response = problemResponse(problem);
+    response.headers.set('Vary', ERROR_VARY);
+    return response;
+  };
 }

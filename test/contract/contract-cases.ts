@@ -21,7 +21,19 @@ export type BodyExpectation =
   /** application/problem+json (RFC 9457) with this type and the answer's status; `params` lists `errors[].param` (any order). */
   | { readonly problem: string; readonly params?: readonly string[] }
   | { readonly empty: true }
-  | { readonly contains: string };
+  | { readonly contains: string }
+  /**
+   * An error picture (edge/error-picture.ts): an inert SVG of this size whose markup contains each of
+   * `texts` (as escaped XML) and none of `lacks`.
+   */
+  | { readonly svg: PictureExpectation };
+
+export interface PictureExpectation {
+  readonly width: number;
+  readonly height: number;
+  readonly texts: readonly string[];
+  readonly lacks?: readonly string[];
+}
 
 export interface ContractStep {
   readonly method?: 'GET' | 'HEAD' | 'POST' | 'OPTIONS';
@@ -91,6 +103,35 @@ const badQuery = (name: string, query: string, params: readonly string[]): Contr
     },
   ],
 });
+
+/** An error picture's headers (docs/edge-api.md "Errors inside <img>"). */
+const PICTURE_ERROR_HEADERS = {
+  'Content-Type': 'image/svg+xml; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+  'X-Content-Type-Options': 'nosniff',
+  Vary: 'Accept, Sec-Fetch-Dest',
+  'Access-Control-Allow-Origin': '*',
+} as const;
+
+/** What browsers send for an `<img>` (Chromium 120+, Firefox 120+, Safari 17). */
+const IMG_ACCEPT = {
+  chromium: 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8',
+  firefox: 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
+  safari:
+    'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,' +
+    'image/*;q=0.8,*/*;q=0.5',
+} as const;
+
+/** What API clients send: problem+json for them, ties between image and JSON included. */
+const API_ACCEPTS = [
+  'image/png, application/problem+json',
+  '*/*',
+  'application/json, image/*;q=0.9',
+  'image/svg+xml;q=0.5, */*;q=0.5',
+  'image/png',
+  'text/html',
+];
 
 const gpuFailure = (name: string, gpu: ContractCase['gpu'], status: number, problem: string, retryAfter: string | null, calls: number): ContractCase => ({
   name: `GPU failure: ${name} → ${status}, nothing stored, the next request generates`,
@@ -311,6 +352,135 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
         status: 200,
         expectHeaders: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': { match: "script-src 'self'" } },
         body: { contains: '<code>GET /v1/images</code>' },
+      },
+    ],
+  },
+
+  // --- errors inside <img>: an SVG picture for clients that display it ------------------------------
+  {
+    name: 'an <img> of a bad URL (Sec-Fetch-Dest: image) gets an SVG of the asked size with status and reason',
+    steps: [
+      {
+        path: `${IMAGES}&width=128&height=96&steps=abc`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 400,
+        expectHeaders: PICTURE_ERROR_HEADERS,
+        body: { svg: { width: 128, height: 96, texts: ['400 Invalid query parameters', 'steps: must be a whole'] } },
+        gpuCalls: 0,
+      },
+      // A size the model refuses is itself the error: the picture falls back to the model's default size.
+      {
+        path: `${IMAGES}&width=4096`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 400,
+        body: { svg: { width: 64, height: 64, texts: ['400 Invalid'] } },
+      },
+      {
+        path: `${IMAGES}&model=other&steps=0`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 400,
+        body: { svg: { width: 96, height: 64, texts: ['400'] } },
+      },
+    ],
+  },
+  {
+    name: 'browsers’ image Accept gets the SVG; API clients’ Accept (ties included) gets problem+json',
+    steps: [
+      ...Object.values(IMG_ACCEPT).map(
+        (accept): ContractStep => ({
+          path: '/v1/images?prompt=',
+          headers: { Accept: accept },
+          status: 400,
+          expectHeaders: PICTURE_ERROR_HEADERS,
+          body: { svg: { width: 64, height: 64, texts: ['prompt:'] } },
+        }),
+      ),
+      {
+        path: '/v1/images?prompt=',
+        headers: { Accept: 'image/*;q=0.9, application/json;q=0.5' },
+        status: 400,
+        body: { svg: { width: 64, height: 64, texts: [] } },
+      },
+      ...API_ACCEPTS.map(
+        (accept): ContractStep => ({
+          path: '/v1/images?prompt=',
+          headers: { Accept: accept },
+          status: 400,
+          expectHeaders: { ...PROBLEM_HEADERS, Vary: 'Accept, Sec-Fetch-Dest' },
+          body: { problem: 'urn:dreamurl:problem:invalid-parameters', params: ['prompt'] },
+        }),
+      ),
+    ],
+  },
+  {
+    name: 'a hostile reason (markup in a parameter name) is escaped text in the SVG, never markup',
+    steps: [
+      {
+        path: `${IMAGES}&%3Cscript%3Ealert(1)%3C%2Fscript%3E%3Ca%20href%3D%22x%22%3E=1`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 400,
+        expectHeaders: PICTURE_ERROR_HEADERS,
+        body: {
+          svg: {
+            width: 64,
+            height: 64,
+            texts: ['&lt;script&gt;alert(1)&lt;/script&gt;&lt;a href=&quot;x&quot;&gt;'],
+            lacks: ['<script', '<a '],
+          },
+        },
+      },
+    ],
+  },
+  {
+    name: 'an <img> of a missing key, or of a path that is nothing, gets a 404 picture at the default size',
+    steps: [
+      {
+        path: `/v1/images/${'cd'.repeat(32)}.png`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 404,
+        expectHeaders: PICTURE_ERROR_HEADERS,
+        body: { svg: { width: 64, height: 64, texts: ['404 Not Found'] } },
+      },
+      {
+        path: '/nothing.png',
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 404,
+        body: { svg: { width: 64, height: 64, texts: ['404'] } },
+      },
+    ],
+  },
+  {
+    name: 'an <img> over the rate limit gets a 429 picture that says when to retry, with the RateLimit fields',
+    env: 'limited',
+    steps: [
+      // Charged to the client's address (no API key): the other rate-limit case spends only keys' budgets.
+      { path: `${IMAGES}&seed=11`, status: 200 },
+      { path: `${IMAGES}&seed=12`, status: 200 },
+      {
+        path: `${IMAGES}&seed=13&width=80`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 429,
+        expectHeaders: {
+          ...PICTURE_ERROR_HEADERS,
+          'Retry-After': { match: '^(29|30)$' },
+          'RateLimit-Policy': '"generations";q=2;w=60',
+          RateLimit: { match: '^"generations";r=0;t=[0-9]+$' },
+        },
+        body: { svg: { width: 80, height: 64, texts: ['429 Too many generations', 'Try again in '] } },
+        gpuCalls: 2,
+      },
+    ],
+  },
+  {
+    name: 'an <img> whose GPU function cannot be reached gets a 503 picture with Retry-After',
+    env: 'unreachable',
+    steps: [
+      {
+        path: IMAGES,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 503,
+        expectHeaders: { ...PICTURE_ERROR_HEADERS, 'Retry-After': '10' },
+        body: { svg: { width: 64, height: 64, texts: ['503 The GPU function is unavailable', 'Try again in 10 s'] } },
       },
     ],
   },

@@ -3,7 +3,7 @@
 // way for workerd and Node. Uses fetch, Web Crypto and vitest's expect only, so it runs in both.
 import { expect } from 'vitest';
 import { signedImageUrl } from '../../edge/request/url-signature';
-import type { BodyExpectation, ContractCase, ContractStep, HeaderExpectation } from './contract-cases';
+import type { BodyExpectation, ContractCase, ContractStep, HeaderExpectation, PictureExpectation } from './contract-cases';
 import { CONTRACT_SIGNING_KEY, type ContractEnvironment } from './contract-environments';
 import { type GpuStubControl, uniquePrompt } from './gpu-stub-control';
 
@@ -101,11 +101,36 @@ function checkBody(expected: BodyExpectation, answer: Answer, text: string, answ
     if (expected.params !== undefined) {
       expect(problem.errors?.map((e) => e.param).sort(), `${where}: errors[].param`).toEqual([...expected.params].sort());
     }
+  } else if ('svg' in expected) {
+    checkErrorPicture(expected.svg, answer, text, where);
   } else if ('empty' in expected) {
     expect(answer.bytes.byteLength, `${where}: body length`).toBe(0);
   } else {
     expect(text, `${where}: body`).toContain(expected.contains);
   }
+}
+
+function checkErrorPicture(expected: PictureExpectation, answer: Answer, text: string, where: string): void {
+  expect(answer.headers.get('Content-Type'), `${where}: content type`).toBe('image/svg+xml; charset=utf-8');
+  const root = /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="([0-9]+)" height="([0-9]+)" viewBox="0 0 \1 \2"/;
+  const size = root.exec(text);
+  expect(size, `${where}: SVG root element (${text.slice(0, 200)})`).not.toBeNull();
+  expect({ width: Number(size![1]), height: Number(size![2]) }, `${where}: picture size`).toEqual({
+    width: expected.width,
+    height: expected.height,
+  });
+  // Inert: escaped text has no "<", so every "<" opens a tag, and every tag and attribute is one of the
+  // few a drawing of text needs — no script, no event handler, no link or external reference.
+  const tags = [...text.matchAll(/<\/?([^\s/>]+)([^>]*)>/g)];
+  const elements = new Set(tags.map((tag) => tag[1]));
+  expect(elements, `${where}: SVG elements`).toEqual(new Set(['svg', 'title', 'rect', 'g', 'text']));
+  const attributes = new Set(tags.flatMap((tag) => [...tag[2]!.matchAll(/\s([^\s=]+)="[^"<]*"/g)].map((a) => a[1])));
+  const allowed = ['xmlns', 'width', 'height', 'viewBox', 'role', 'aria-label', 'x', 'y', 'fill', 'stroke'];
+  allowed.push('font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline');
+  for (const name of attributes) expect(allowed, `${where}: SVG attribute ${name}`).toContain(name);
+  expect(text.split('<').length - 1, `${where}: every "<" opens a tag`).toBe(tags.length);
+  for (const part of expected.texts) expect(text, `${where}: SVG text`).toContain(part);
+  for (const part of expected.lacks ?? []) expect(text, `${where}: SVG text`).not.toContain(part);
 }
 
 /** Fills in <prompt> and <sN.…> (see contract-cases.ts). */

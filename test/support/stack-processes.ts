@@ -107,6 +107,9 @@ export async function startStackGpu(token = randomBytes(16).toString('hex')): Pr
   };
 }
 
+/** What an edge needs to know of its GPU function (the real one, or the GPU stub): where, the token, its model. */
+export type StackGpuTarget = Pick<StackGpu, 'url' | 'token' | 'info'>;
+
 export interface StackEdgeOptions {
   /** Worker vars on top of the GPU wiring, e.g. RATE_LIMIT_PER_MINUTE. */
   readonly vars?: Readonly<Record<string, string>>;
@@ -124,7 +127,7 @@ export interface StackEdge {
  * wrangler dev wired to `gpu` exactly as `npm start` wires it (its /v1/model as the one profile, the
  * token as a secret), with fresh local state and the rate limit off unless `vars` turn it on.
  */
-export async function startStackEdge(gpu: StackGpu, options: StackEdgeOptions = {}): Promise<StackEdge> {
+export async function startStackEdge(gpu: StackGpuTarget, options: StackEdgeOptions = {}): Promise<StackEdge> {
   const log = new OutputLog();
   const state = mkdtempSync(join(tmpdir(), 'dreamurl-e2e-state-'));
   const edge: WranglerDev = spawnWranglerDev({
