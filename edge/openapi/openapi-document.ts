@@ -16,6 +16,17 @@ export type JsonValue = string | number | boolean | null | undefined | JsonValue
 
 const PROBLEM = 'application/problem+json';
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
+/** Errors inside <img> (edge/error-picture.ts). */
+const ERROR_PICTURE = {
+  schema: {
+    type: 'string',
+    contentMediaType: 'image/svg+xml',
+    description:
+      'For a request that displays its answer (`Sec-Fetch-Dest: image`, or an Accept preferring image/svg+xml ' +
+      'over JSON): the same problem drawn as an inert SVG of the asked size, with the status, the reason and ' +
+      'when to retry.',
+  },
+};
 
 /** The response headers the API sends, each documented once and referenced by name. */
 const HEADERS: Record<string, { description: string; schema: JsonObject }> = {
@@ -34,6 +45,7 @@ const HEADERS: Record<string, { description: string; schema: JsonObject }> = {
   RateLimit: { description: 'Generations left and seconds until the quota is whole (draft-ietf-httpapi-ratelimit-headers).', schema: { type: 'string' } },
   'RateLimit-Policy': { description: 'The quota `q` per window `w` seconds.', schema: { type: 'string' } },
   Location: { description: 'The canonical URL of one concrete picture.', schema: { type: 'string' } },
+  Vary: { description: 'Errors: `Accept, Sec-Fetch-Dest` (a picture or problem+json).', schema: { type: 'string' } },
   Allow: { description: 'The methods this path takes.', schema: { type: 'string' } },
   'WWW-Authenticate': { description: 'The scheme an API key is sent with (RFC 9110 §11.6.1).', schema: { type: 'string' } },
   'Access-Control-Allow-Origin': { description: 'Every answer is readable from any origin: `*`.', schema: { type: 'string' } },
@@ -43,7 +55,10 @@ const HEADERS: Record<string, { description: string; schema: JsonObject }> = {
   'Access-Control-Max-Age': { description: 'Preflight: how long it may be cached.', schema: { type: 'integer' } },
   'Cross-Origin-Resource-Policy': { description: '`cross-origin`: pages isolated with COEP may embed it.', schema: { type: 'string' } },
   'X-Content-Type-Options': { description: '`nosniff`.', schema: { type: 'string' } },
-  'Content-Security-Policy': { description: 'The pages load only same-origin files.', schema: { type: 'string' } },
+  'Content-Security-Policy': {
+    description: 'The pages load only same-origin files; an error picture may load nothing.',
+    schema: { type: 'string' },
+  },
   'Content-Length': { description: 'The size of the body (also on HEAD).', schema: { type: 'integer', minimum: 0 } },
 };
 
@@ -57,8 +72,8 @@ function headers(...names: string[]): JsonObject {
 function problem(description: string, ...extra: string[]): JsonObject {
   return {
     description,
-    headers: headers(...CORS, 'Cache-Control', 'X-Content-Type-Options', ...extra),
-    content: { [PROBLEM]: { schema: PROBLEM_REF } },
+    headers: headers(...CORS, 'Cache-Control', 'X-Content-Type-Options', 'Vary', 'Content-Security-Policy', ...extra),
+    content: { [PROBLEM]: { schema: PROBLEM_REF }, 'image/svg+xml': ERROR_PICTURE },
   };
 }
 
