@@ -15,7 +15,9 @@ import * as after from './support/cpu-overhead-stages';
 import { importBaseline } from './support/baseline-code';
 import { type BenchSection, fixed, isMain, machineLine, median } from './support/stats';
 import { standInNetworks } from '../test/support/stand-in-networks';
+import type { ModelSession } from '../gpu-function/pipeline/onnx-runtime';
 import type { StableDiffusionPipeline } from '../gpu-function/pipeline/stable-diffusion';
+import { ClipTextConditioner } from '../gpu-function/pipeline/text-conditioning';
 import { ClipTokenizer } from '../gpu-function/pipeline/tokenizer/clip-tokenizer';
 import type { ResolvedGeneration, SchedulerName } from '../contract';
 import type { GeneratedImage } from '../gpu-function/pipeline/types';
@@ -34,7 +36,12 @@ const BATCHES = [1, 4, 8] as const;
 const WHOLE_PICTURE_SCHEDULERS: readonly SchedulerName[] = ['pndm', 'euler_a'];
 const TINY_SD = join(import.meta.dirname, '../test/fixtures/tiny-sd');
 
-type PipelineClass = new (parts: ConstructorParameters<typeof StableDiffusionPipeline>[0]) => {
+/** The baseline takes the tokenizer and text encoder itself; today's pipeline takes them as a text conditioner. */
+type PipelineParts = ConstructorParameters<typeof StableDiffusionPipeline>[0] & {
+  readonly tokenizer: ClipTokenizer;
+  readonly textEncoder: ModelSession;
+};
+type PipelineClass = new (parts: PipelineParts) => {
   generate(batch: readonly ResolvedGeneration[]): Promise<readonly (GeneratedImage | undefined)[]>;
 };
 
@@ -72,8 +79,11 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
   const versions = await loadVersions();
   const tokenizer = await ClipTokenizer.fromFolder(join(TINY_SD, 'tokenizer'));
   const schedulerConfig = JSON.parse(await readFile(join(TINY_SD, 'scheduler/scheduler_config.json'), 'utf8'));
-  const build = (Pipeline: PipelineClass) =>
-    new Pipeline({ tokenizer, ...standInNetworks({ float: 'float16', kind: 'constant' }), schedulerConfig, vaeScalingFactor: 0.18215 });
+  const build = (Pipeline: PipelineClass) => {
+    const networks = standInNetworks({ float: 'float16', kind: 'constant' });
+    const conditioner = new ClipTextConditioner(tokenizer, networks.textEncoder);
+    return new Pipeline({ tokenizer, ...networks, conditioner, schedulerConfig, vaeScalingFactor: 0.18215 });
+  };
   const pipelines = { before: build(versions.before), after: build(versions.after) };
   const batchOf = (scheduler: SchedulerName, size: number): ResolvedGeneration[] =>
     Array.from({ length: size }, (_, i) => ({

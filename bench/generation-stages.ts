@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readModelFolder } from '../gpu-function/model/model-folder';
 import { openModelSession, type ModelSession } from '../gpu-function/pipeline/onnx-runtime';
+import { ClipTextConditioner } from '../gpu-function/pipeline/text-conditioning';
 import { StableDiffusionPipeline } from '../gpu-function/pipeline/stable-diffusion';
 import { ClipTokenizer } from '../gpu-function/pipeline/tokenizer/clip-tokenizer';
 import type { StageTimings } from '../gpu-function/pipeline/types';
@@ -68,8 +69,7 @@ export async function runGenerationStagesBench(options: GenerationStagesOptions 
     await openModelSession(folder.graphs.vaeDecoder, sessionOptions),
   ] as const;
   const pipeline = new StableDiffusionPipeline({
-    tokenizer: await ClipTokenizer.fromFolder(folder.tokenizerDir),
-    textEncoder: timed(sessions[0], spent),
+    conditioner: new ClipTextConditioner(await ClipTokenizer.fromFolder(folder.tokenizerDir), timed(sessions[0], spent)),
     unet: timed(sessions[1], spent),
     vaeDecoder: timed(sessions[2], spent),
     schedulerConfig: folder.schedulerConfig,

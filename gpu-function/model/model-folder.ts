@@ -1,11 +1,12 @@
 // Reads a model folder in the layout diffusers' ONNX export writes (OnnxStableDiffusionPipeline's
 // `save_pretrained`): model_index.json, scheduler/scheduler_config.json, tokenizer/, and one
-// `model.onnx` per network in text_encoder/, unet/ and vae_decoder/. Returns where everything is plus the
+// `model.onnx` per network in text_encoder/, unet/ and vae_decoder/ — and for SDXL (optimum's export,
+// what ORTStableDiffusionXLPipeline loads) also text_encoder_2/ and tokenizer_2/. Returns where everything is plus the
 // parsed configs; the graphs themselves are opened later by the onnxruntime boundary. Every missing file
 // is named in one error, so a half-copied folder is fixed in one go.
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { REQUIRED_FILES } from './pipeline-files';
+import { REQUIRED_FILES, SDXL_FILES } from './pipeline-files';
 
 /** diffusers' SD 1.x/2.x VAE scaling factor, used when vae_decoder/config.json does not give one. */
 export const DEFAULT_VAE_SCALING_FACTOR = 0.18215;
@@ -24,6 +25,17 @@ export interface ModelFolder {
   readonly graphs: { readonly textEncoder: string; readonly unet: string; readonly vaeDecoder: string };
   /** Latents are divided by this before the VAE decoder (vae_decoder/config.json `scaling_factor`). */
   readonly vaeScalingFactor: number;
+  /** vae_decoder/config.json `force_upcast`: the VAE overflows in float16 and wants float32 (SDXL's). */
+  readonly vaeForceUpcast: boolean;
+  /** SDXL's second text encoder and tokenizer, when the folder has text_encoder_2/model.onnx. */
+  readonly sdxl: SdxlParts | undefined;
+}
+
+export interface SdxlParts {
+  readonly textEncoder2: string;
+  readonly tokenizer2Dir: string;
+  /** model_index.json's `force_zeros_for_empty_prompt` (StableDiffusionXLPipeline's default: true). */
+  readonly forceZerosForEmptyPrompt: boolean;
 }
 
 export async function readModelFolder(folder: string): Promise<ModelFolder> {
@@ -35,10 +47,9 @@ export async function readModelFolder(folder: string): Promise<ModelFolder> {
     if (!(await isFile(join(dir, file)))) missing.push(file);
   }
   const tokenizerDir = join(dir, 'tokenizer');
-  const hasTokenizerJson = await isFile(join(tokenizerDir, 'tokenizer.json'));
-  const hasVocabAndMerges =
-    (await isFile(join(tokenizerDir, 'vocab.json'))) && (await isFile(join(tokenizerDir, 'merges.txt')));
-  if (!hasTokenizerJson && !hasVocabAndMerges) missing.push('tokenizer/tokenizer.json (or tokenizer/vocab.json + tokenizer/merges.txt)');
+  missing.push(...(await missingTokenizer(dir, 'tokenizer')));
+  const isSdxl = await isFile(join(dir, SDXL_FILES.textEncoder2));
+  if (isSdxl) missing.push(...(await missingTokenizer(dir, 'tokenizer_2')));
   if (missing.length > 0) {
     throw new Error(`${dir} is not a diffusers ONNX model folder: missing ${missing.join(', ')}${await layoutHint(dir)}`);
   }
@@ -55,19 +66,35 @@ export async function readModelFolder(folder: string): Promise<ModelFolder> {
       unet: join(dir, REQUIRED_FILES.unet),
       vaeDecoder: join(dir, REQUIRED_FILES.vaeDecoder),
     }),
-    vaeScalingFactor: await readVaeScalingFactor(dir),
+    ...(await readVaeConfig(dir)),
+    sdxl: isSdxl
+      ? Object.freeze({
+          textEncoder2: join(dir, SDXL_FILES.textEncoder2),
+          tokenizer2Dir: join(dir, 'tokenizer_2'),
+          forceZerosForEmptyPrompt: modelIndex.force_zeros_for_empty_prompt !== false,
+        })
+      : undefined,
   });
 }
 
-async function readVaeScalingFactor(dir: string): Promise<number> {
+/** tokenizer.json, or vocab.json + merges.txt, in `folder`; what is missing, in words. */
+async function missingTokenizer(dir: string, folder: string): Promise<string[]> {
+  const hasTokenizerJson = await isFile(join(dir, folder, 'tokenizer.json'));
+  const hasVocabAndMerges =
+    (await isFile(join(dir, folder, 'vocab.json'))) && (await isFile(join(dir, folder, 'merges.txt')));
+  if (hasTokenizerJson || hasVocabAndMerges) return [];
+  return [`${folder}/tokenizer.json (or ${folder}/vocab.json + ${folder}/merges.txt)`];
+}
+
+async function readVaeConfig(dir: string): Promise<{ vaeScalingFactor: number; vaeForceUpcast: boolean }> {
   const path = 'vae_decoder/config.json';
-  if (!(await isFile(join(dir, path)))) return DEFAULT_VAE_SCALING_FACTOR;
-  const value = (await readJsonObject(dir, path)).scaling_factor;
-  if (value === undefined) return DEFAULT_VAE_SCALING_FACTOR;
+  if (!(await isFile(join(dir, path)))) return { vaeScalingFactor: DEFAULT_VAE_SCALING_FACTOR, vaeForceUpcast: false };
+  const config = await readJsonObject(dir, path);
+  const value = config.scaling_factor ?? DEFAULT_VAE_SCALING_FACTOR;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new Error(`${join(dir, path)}: scaling_factor must be a positive number, got ${JSON.stringify(value)}`);
   }
-  return value;
+  return { vaeScalingFactor: value, vaeForceUpcast: config.force_upcast === true };
 }
 
 async function readJsonObject(dir: string, relativePath: string): Promise<JsonObject> {

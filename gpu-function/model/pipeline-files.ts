@@ -3,8 +3,16 @@
 // model is. OnnxStableDiffusionPipeline's model_index.json also lists safety_checker, feature_extractor
 // and vae_encoder: the service does not run them, and the safety checker alone is ~1.2 GB.
 
-/** The folders the pipeline loads, as diffusers names them in model_index.json. */
-export const PIPELINE_FOLDERS = ['scheduler', 'tokenizer', 'text_encoder', 'unet', 'vae_decoder'] as const;
+/** The folders the pipeline loads, as diffusers names them in model_index.json (the last two: SDXL's). */
+export const PIPELINE_FOLDERS = [
+  'scheduler',
+  'tokenizer',
+  'text_encoder',
+  'unet',
+  'vae_decoder',
+  'tokenizer_2',
+  'text_encoder_2',
+] as const;
 
 /** Files every layout must have (paths relative to the model folder, `/`-separated). */
 export const REQUIRED_FILES = Object.freeze({
@@ -13,6 +21,11 @@ export const REQUIRED_FILES = Object.freeze({
   textEncoder: 'text_encoder/model.onnx',
   unet: 'unet/model.onnx',
   vaeDecoder: 'vae_decoder/model.onnx',
+});
+
+/** SDXL's second text encoder: its presence makes a folder an SDXL pipeline (with tokenizer_2/). */
+export const SDXL_FILES = Object.freeze({
+  textEncoder2: 'text_encoder_2/model.onnx',
 });
 
 /** Weights of other frameworks that share the folders with the ONNX graphs in some repos. */

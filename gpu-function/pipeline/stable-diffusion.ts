@@ -4,6 +4,10 @@
 // and guidance scale, so a request gets the same pixels whether it runs alone or in a batch. The loop
 // takes hooks (GenerationHooks in types.ts): before each step it asks which requests are still wanted
 // and drops the others (a batch nobody wants stops there), after each step it reports progress.
+// The one denoising loop for every model family: SDXL (StableDiffusionXLPipeline.__call__) runs
+// the same steps and differs only in its text conditioning (the TextConditioner: more UNet inputs),
+// in leaving the scheduler config as it is (`schedulerRules`) and in how latents are unscaled for the
+// VAE (`latentUnscaling`).
 import { assertBatchCompatible } from './batch-compatibility';
 import { BatchMembers, wantedIndices } from './batch-members';
 import { applyGuidance, buildUnetRows, type UnetRow } from './classifier-free-guidance';
@@ -12,9 +16,8 @@ import { encodePng } from './image/encode-png';
 import { decodedImageToRgb8, float16ImageToRgb8 } from './image/to-rgb8';
 import { feedFrom, inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
 import { RandomState } from './random/numpy-random-state';
-import { createScheduler, type RawSchedulerConfig, type Scheduler } from './schedulers';
-import { encodeTexts } from './text-embeddings';
-import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
+import { createScheduler, type RawSchedulerConfig, type Scheduler, type SchedulerRules } from './schedulers';
+import type { TextConditioner } from './text-conditioning';
 import type { BatchImages, GenerationHooks, StageTimings } from './types';
 import type { ResolvedGeneration } from '../../contract';
 
@@ -23,20 +26,26 @@ export const LATENT_CHANNELS = 4;
 export const VAE_DOWNSAMPLING = 8;
 
 export interface StableDiffusionComponents {
-  readonly tokenizer: ClipTokenizer;
-  readonly textEncoder: ModelSession;
+  /** Prompts → the UNet's text inputs (ClipTextConditioner for SD 1.x/2.x, SdxlTextConditioner). */
+  readonly conditioner: TextConditioner;
   readonly unet: ModelSession;
   readonly vaeDecoder: ModelSession;
   /** The model's scheduler/scheduler_config.json, parsed. */
   readonly schedulerConfig: RawSchedulerConfig;
+  /** Which pipeline's adjustments the scheduler config gets. @default 'onnx-stable-diffusion' */
+  readonly schedulerRules?: SchedulerRules;
   readonly vaeScalingFactor: number;
+  /**
+   * How latents are unscaled before the VAE: OnnxStableDiffusionPipeline writes `1 / 0.18215 * latents`
+   * ('reciprocal'), StableDiffusionXLPipeline `latents / scaling_factor` ('divide'). @default 'reciprocal'
+   */
+  readonly latentUnscaling?: 'reciprocal' | 'divide';
 }
 
 /** UNet input names as diffusers' ONNX exporter writes them (convert_stable_diffusion_checkpoint_to_onnx.py). */
 const UNET_INPUT = Object.freeze({
   sample: 'sample',
   timestep: 'timestep',
-  encoderHiddenStates: 'encoder_hidden_states',
 });
 
 /**
@@ -55,7 +64,7 @@ export class StableDiffusionPipeline {
   readonly #parts: StableDiffusionComponents;
 
   constructor(parts: StableDiffusionComponents) {
-    for (const name of Object.values(UNET_INPUT)) {
+    for (const name of [...Object.values(UNET_INPUT), ...parts.conditioner.unetInputs]) {
       if (parts.unet.inputs[name] === undefined) {
         throw new TypeError(`${parts.unet.path} has no input '${name}' (it takes ${parts.unet.inputNames.join(', ')})`);
       }
@@ -81,29 +90,31 @@ export class StableDiffusionPipeline {
     // 1. Encode the prompts: the prompt's embeddings, and for every request whose guidance scale
     //    turns classifier-free guidance on, the negative prompt's (or "") before it.
     const requests = wanted.map((index) => batch[index]!);
-    const embeddings = await encodeTexts(this.#parts.tokenizer, this.#parts.textEncoder, buildUnetRows(requests), timings);
+    const conditioning = await this.#parts.conditioner.condition(requests, buildUnetRows(requests), timings);
+    const textInputs = Object.keys(conditioning);
 
     // 2. Prepare latents and timesteps: RandomState(seed).randn(1, 4, h/8, w/8) as float32 per
     //    request, times its scheduler's init_noise_sigma.
     let started = performance.now();
     const images = requests.map((request) => this.#prepareImage(request, latentSize));
-    const members = new BatchMembers(batch, wanted, images, [embeddings]);
+    const members = new BatchMembers(batch, wanted, images, textInputs.map((name) => conditioning[name]!));
 
     // 3. Denoise. Every request of the batch walks the same timesteps (same scheduler and steps).
     //    Before each step, requests nobody waits for any more leave the batch (the UNet's inputs shrink
-    //    to the rows left); when none is left, stop.
+    //    to the rows left); when none is left, stop. The text inputs are fed unchanged from step to step
+    //    in the dtype the UNet declares: an fp16 encoder's output reaches an fp16 UNet as it came
+    //    (feedFrom), converted once otherwise.
     const unet = this.#parts.unet;
     const scaled = new Float32Array(latentSize);
-    let feeds: { readonly sample: FloatFeed; readonly hiddenStates: HostTensor } | undefined;
+    let feeds: { readonly sample: FloatFeed; readonly text: Readonly<Record<string, HostTensor>> } | undefined;
     const timesteps = images[0]!.scheduler.timesteps;
     for (const [i, t] of timesteps.entries()) {
       const rowsBefore = members.rows.length;
       if (!members.keepWanted(isWanted)) return results;
       if (feeds === undefined || members.rows.length !== rowsBefore) {
-        feeds = {
-          sample: new FloatFeed(unet, UNET_INPUT.sample, [members.rows.length, ...latentDims]),
-          hiddenStates: feedFrom(unet, UNET_INPUT.encoderHiddenStates, members.perRow[0]!),
-        };
+        const text: Record<string, HostTensor> = {};
+        textInputs.forEach((name, k) => (text[name] = feedFrom(unet, name, members.perRow[k]!)));
+        feeds = { sample: new FloatFeed(unet, UNET_INPUT.sample, [members.rows.length, ...latentDims]), text };
       }
       await this.#predictNoise(members.states, members.rows, t, { ...feeds, scaled }, latentSize, timings);
       const stepping = performance.now();
@@ -137,7 +148,7 @@ export class StableDiffusionPipeline {
 
   #prepareImage(request: ResolvedGeneration, latentSize: number): ImageInProgress {
     const noise = new RandomState(request.seed);
-    const scheduler = createScheduler(request.scheduler, this.#parts.schedulerConfig);
+    const scheduler = createScheduler(request.scheduler, this.#parts.schedulerConfig, this.#parts.schedulerRules);
     scheduler.setTimesteps(request.steps);
     const latents = noise.randn(latentSize);
     // A float32 tensor times a Python float multiplies in float32 (the scalar rounded first).
@@ -151,7 +162,12 @@ export class StableDiffusionPipeline {
     images: readonly ImageInProgress[],
     rows: readonly UnetRow[],
     t: number,
-    feeds: { readonly sample: FloatFeed; readonly scaled: Float32Array; readonly hiddenStates: HostTensor },
+    feeds: {
+      readonly sample: FloatFeed;
+      readonly scaled: Float32Array;
+      /** The conditioner's inputs (`encoder_hidden_states`, and SDXL's `text_embeds`, `time_ids`). */
+      readonly text: Readonly<Record<string, HostTensor>>;
+    },
     latentSize: number,
     timings: StageTimings,
   ): Promise<void> {
@@ -176,9 +192,9 @@ export class StableDiffusionPipeline {
     const timestep = inputTensor(unet, UNET_INPUT.timestep, [t], timestepInfo.rank === 0 ? [] : [1]);
     const started = performance.now();
     const outputs = await unet.run({
+      ...feeds.text,
       [UNET_INPUT.sample]: feeds.sample.tensor,
       [UNET_INPUT.timestep]: timestep,
-      [UNET_INPUT.encoderHiddenStates]: feeds.hiddenStates,
     });
     timings.unet += performance.now() - started;
     const requests = images.map((image) => image.request);
@@ -186,19 +202,32 @@ export class StableDiffusionPipeline {
   }
 
   async #decode(images: readonly ImageInProgress[], latentDims: readonly number[], latentSize: number): Promise<HostTensor> {
-    // diffusers writes `1 / 0.18215 * latents`: the reciprocal in float64, rounded to float32 when it
-    // meets the float32 array, then a float32 multiply.
-    const factor = Math.fround(1 / this.#parts.vaeScalingFactor);
+    // OnnxStableDiffusionPipeline writes `1 / 0.18215 * latents`: the reciprocal in float64, rounded to
+    // float32 when it meets the float32 array, then a float32 multiply. StableDiffusionXLPipeline writes
+    // `latents / scaling_factor`: a float32 division by the factor rounded to float32.
+    const divide = this.#parts.latentUnscaling === 'divide';
+    const factor = Math.fround(divide ? this.#parts.vaeScalingFactor : 1 / this.#parts.vaeScalingFactor);
     const vae = this.#parts.vaeDecoder;
     const input = vae.inputNames[0]!;
     const feed = new FloatFeed(vae, input, [images.length, ...latentDims]);
     const scaled = new Float32Array(latentSize);
     for (const [i, image] of images.entries()) {
-      for (let j = 0; j < latentSize; j++) scaled[j] = Math.fround(image.latents[j]! * factor);
+      const latents = image.latents;
+      if (divide) for (let j = 0; j < latentSize; j++) scaled[j] = Math.fround(latents[j]! / factor);
+      else for (let j = 0; j < latentSize; j++) scaled[j] = Math.fround(latents[j]! * factor);
       feed.write(scaled, i * latentSize);
     }
     const outputs = await vae.run({ [input]: feed.tensor });
-    return firstOutput(vae, outputs);
+    const decoded = firstOutput(vae, outputs);
+    // A float16 VAE that overflows (SDXL's original VAE does; its config asks for fp32 with
+    // force_upcast) decodes to NaN: say so rather than return a black picture.
+    if (containsNaN(decoded)) {
+      throw new Error(
+        `${vae.path} decoded to NaN (float16 overflow?); ` +
+          'use an fp32 VAE decoder or an fp16-safe one such as sdxl-vae-fp16-fix',
+      );
+    }
+    return decoded;
   }
 }
 
@@ -208,4 +237,17 @@ function firstOutput(session: ModelSession, outputs: Record<string, HostTensor>)
   const output = outputs[name];
   if (output === undefined) throw new Error(`${session.path} returned no output '${name}'`);
   return output;
+}
+
+/** Whether a float tensor holds a NaN; float16 by its bits (exponent all ones, mantissa not zero). */
+function containsNaN(tensor: HostTensor): boolean {
+  if (tensor.type === 'float16') {
+    const bits = tensor.data;
+    for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7fff) > 0x7c00) return true;
+    return false;
+  }
+  if (tensor.type !== 'float32' && tensor.type !== 'float64') return false;
+  const values = tensor.data;
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return true;
+  return false;
 }

@@ -1,13 +1,14 @@
-// Step 1 of the pipeline: token ids → CLIP text embeddings for every UNet row. Rows that share a
-// text (the "" of every unguided negative prompt, a prompt asked for twice) are encoded once: the
+// Step 1 of the pipeline: token ids → CLIP text encoder outputs for every UNet row. Rows that share
+// a text (the "" of every unguided negative prompt, a prompt asked for twice) are encoded once: the
 // text encoder treats batch rows independently, so this changes no value, only the work.
 import type { UnetRow } from './classifier-free-guidance';
 import { inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
 
 /**
- * [rows, sequence, hidden], row i for UnetRow i, in the dtype the text encoder returned when it is float16
- * or float32: an fp16 export's embeddings reach its fp16 UNet as they came, never decoded and re-encoded.
+ * A text encoder's output ([rows, sequence, hidden] states, or [rows, width] pooled), row i for UnetRow i,
+ * in the dtype the encoder returned when it is float16 or float32: an fp16 export's embeddings reach its
+ * fp16 UNet as they came, never decoded and re-encoded.
  */
 export type TextEmbeddings = Extract<HostTensor, { type: 'float32' | 'float16' }>;
 
@@ -16,17 +17,17 @@ export interface TextEmbeddingTimes {
   textEncoder: number;
 }
 
-export async function encodeTexts(
+/** One text encoder run over distinct texts: its outputs by name, row i for texts[i]. */
+export async function runTextEncoder(
   tokenizer: ClipTokenizer,
   textEncoder: ModelSession,
-  rows: readonly UnetRow[],
+  texts: readonly string[],
   times: TextEmbeddingTimes,
-): Promise<TextEmbeddings> {
+): Promise<Record<string, HostTensor>> {
   const started = performance.now();
-  const distinctTexts = [...new Set(rows.map((row) => row.prompt))];
-  const ids = distinctTexts.map((text) => tokenizer.encode(text).inputIds);
-  const sequence = ids[0]!.length;
-  const flatIds = new Int32Array(distinctTexts.length * sequence);
+  const ids = texts.map((text) => tokenizer.encode(text).inputIds);
+  const sequence = tokenizer.maxLength;
+  const flatIds = new Int32Array(texts.length * sequence);
   ids.forEach((tokenIds, i) => flatIds.set(tokenIds, i * sequence));
   const encoded = performance.now();
   times.tokenize += encoded - started;
@@ -34,21 +35,55 @@ export async function encodeTexts(
   // diffusers feeds `input_ids.astype(np.int32)`; the export may declare int64, so build what it declares.
   const inputName = textEncoder.inputNames[0]!;
   const outputs = await textEncoder.run({
-    [inputName]: inputTensor(textEncoder, inputName, flatIds, [distinctTexts.length, sequence]),
-  });
-  // The first output is last_hidden_state, what diffusers takes as `text_encoder(...)[0]`.
-  const hiddenStates = outputs[textEncoder.outputNames[0]!];
-  if (hiddenStates === undefined) throw new Error(`${textEncoder.path} returned no hidden states`);
-  const hidden = hiddenStates.dims[2]!;
-  const rowSize = sequence * hidden;
-  const dims = [rows.length, sequence, hidden] as const;
-
-  const source = hiddenStates.type === 'float16' ? hiddenStates.data : readFloat32(hiddenStates);
-  const data = source instanceof Uint16Array ? new Uint16Array(rows.length * rowSize) : new Float32Array(rows.length * rowSize);
-  rows.forEach((row, i) => {
-    const text = distinctTexts.indexOf(row.prompt);
-    data.set(source.subarray(text * rowSize, (text + 1) * rowSize), i * rowSize);
+    [inputName]: inputTensor(textEncoder, inputName, flatIds, [texts.length, sequence]),
   });
   times.textEncoder += performance.now() - encoded;
-  return data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
+  return outputs;
+}
+
+/**
+ * A named output, float16 kept as it came and float32 as is (any other dtype read as float32); a clear
+ * error when the export lacks it.
+ */
+export function encoderOutput(textEncoder: ModelSession, outputs: Record<string, HostTensor>, name: string): TextEmbeddings {
+  const output = outputs[name];
+  if (output === undefined) {
+    throw new Error(`${textEncoder.path} has no output '${name}' (it gives ${textEncoder.outputNames.join(', ')})`);
+  }
+  if (output.type === 'float16' || output.type === 'float32') return output;
+  return { type: 'float32', data: readFloat32(output), dims: output.dims };
+}
+
+/**
+ * Row i of the result is row `sources[i]` of a [texts, …] tensor, or zeros where `sources[i]` is null
+ * (0 is +0.0 in float32 and in float16 alike); same dtype, so float16 bits are copied, never reconverted.
+ */
+export function gatherRows(tensor: TextEmbeddings, sources: readonly (number | null)[]): TextEmbeddings {
+  const rowSize = tensor.dims.slice(1).reduce((product, dim) => product * dim, 1);
+  const dims = [sources.length, ...tensor.dims.slice(1)];
+  const copy = <T extends Float32Array | Uint16Array>(from: T, to: T): T => {
+    sources.forEach((source, i) => {
+      if (source !== null) to.set(from.subarray(source * rowSize, (source + 1) * rowSize), i * rowSize);
+    });
+    return to;
+  };
+  return tensor.type === 'float16'
+    ? { type: 'float16', data: copy(tensor.data, new Uint16Array(sources.length * rowSize)), dims }
+    : { type: 'float32', data: copy(tensor.data, new Float32Array(sources.length * rowSize)), dims };
+}
+
+/** SD 1.x/2.x: the encoder's last_hidden_state (its first output, `text_encoder(...)[0]`) per row. */
+export async function encodeTexts(
+  tokenizer: ClipTokenizer,
+  textEncoder: ModelSession,
+  rows: readonly UnetRow[],
+  times: TextEmbeddingTimes,
+): Promise<TextEmbeddings> {
+  const distinctTexts = [...new Set(rows.map((row) => row.prompt))];
+  const outputs = await runTextEncoder(tokenizer, textEncoder, distinctTexts, times);
+  const started = performance.now();
+  const hiddenStates = encoderOutput(textEncoder, outputs, textEncoder.outputNames[0]!);
+  const embeddings = gatherRows(hiddenStates, rows.map((row) => distinctTexts.indexOf(row.prompt)));
+  times.textEncoder += performance.now() - started;
+  return embeddings;
 }

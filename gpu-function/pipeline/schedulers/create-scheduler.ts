@@ -1,6 +1,7 @@
 // Scheduler names of the API to configured scheduler instances, as diffusers' from_config builds
 // a scheduler class from a model's scheduler/scheduler_config.json, plus what
-// OnnxStableDiffusionPipeline.__init__ then forces on every scheduler it is given.
+// OnnxStableDiffusionPipeline.__init__ then forces on every scheduler it is given
+// (StableDiffusionXLPipeline forces nothing).
 import { SCHEDULER_CLASS_NAMES, SCHEDULER_NAMES, type SchedulerName } from '../../../contract';
 import { DDIMScheduler } from './ddim';
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep';
@@ -9,6 +10,12 @@ import { EulerDiscreteScheduler } from './euler-discrete';
 import { LCMScheduler } from './lcm';
 import { PNDMScheduler } from './pndm';
 import type { RawSchedulerConfig, Scheduler } from './scheduler';
+
+/**
+ * Whose adjustments apply: OnnxStableDiffusionPipeline's (steps_offset 1, clip_sample false) or
+ * StableDiffusionXLPipeline's (none: the config as it is).
+ */
+export type SchedulerRules = 'onnx-stable-diffusion' | 'stable-diffusion-xl';
 
 /**
  * The name of the scheduler class `className` (a `_class_name` of scheduler_config.json), or
@@ -27,11 +34,16 @@ export function schedulerNameForClass(className: string): SchedulerName | undefi
  * `dpmpp_2m` always means DPM-Solver++(2M): algorithm_type "dpmsolver++" and solver_order 2,
  * whatever a DPMSolverMultistepScheduler config says.
  */
-export function createScheduler(name: SchedulerName | undefined, config: RawSchedulerConfig): Scheduler {
+export function createScheduler(
+  name: SchedulerName | undefined,
+  config: RawSchedulerConfig,
+  rules: SchedulerRules = 'onnx-stable-diffusion',
+): Scheduler {
   const resolved = name ?? defaultSchedulerName(config);
   // OnnxStableDiffusionPipeline.__init__ rewrites outdated configs: steps_offset must be 1 and
   // clip_sample False ("might led to incorrect results in future versions" otherwise).
-  const pipelineConfig: RawSchedulerConfig = { ...config, steps_offset: 1, clip_sample: false };
+  const pipelineConfig: RawSchedulerConfig =
+    rules === 'onnx-stable-diffusion' ? { ...config, steps_offset: 1, clip_sample: false } : config;
   switch (resolved) {
     case 'pndm':
       return new PNDMScheduler(pipelineConfig);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
 import { StableDiffusionPipeline } from '../../../gpu-function/pipeline/stable-diffusion';
+import { ClipTextConditioner } from '../../../gpu-function/pipeline/text-conditioning';
 import { ClipTokenizer } from '../../../gpu-function/pipeline/tokenizer/clip-tokenizer';
 import type { ResolvedGeneration } from '../../../contract';
 import type { StepProgress } from '../../../gpu-function/pipeline/types';
@@ -105,8 +106,9 @@ describe('with float16 stand-in networks', () => {
   async function standInPipeline() {
     const networks = standInNetworks({ float: 'float16', kind: 'computed', hidden: 64 });
     const pipeline = new StableDiffusionPipeline({
-      tokenizer: await ClipTokenizer.fromFolder(join(TINY_SD, 'tokenizer')),
-      ...networks,
+      conditioner: new ClipTextConditioner(await ClipTokenizer.fromFolder(join(TINY_SD, 'tokenizer')), networks.textEncoder),
+      unet: networks.unet,
+      vaeDecoder: networks.vaeDecoder,
       schedulerConfig: JSON.parse(await readFile(join(TINY_SD, 'scheduler/scheduler_config.json'), 'utf8')),
       vaeScalingFactor: 0.18215,
     });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../../../gpu-function/pipeline/onnx-runtime';
 import { StableDiffusionPipeline } from '../../../gpu-function/pipeline/stable-diffusion';
+import { ClipTextConditioner } from '../../../gpu-function/pipeline/text-conditioning';
 import { ClipTokenizer } from '../../../gpu-function/pipeline/tokenizer/clip-tokenizer';
 import type { ResolvedGeneration, SchedulerName } from '../../../contract';
 import { standInNetworks, type StandInFloat } from '../../support/stand-in-networks';
@@ -26,7 +27,9 @@ beforeAll(async () => {
 
 function pipelineFor(float: StandInFloat, timestep?: 'int64'): StableDiffusionPipeline {
   const networks = standInNetworks({ float, kind: 'computed', hidden: 64, ...(timestep ? { timestep } : {}) });
-  return new StableDiffusionPipeline({ tokenizer, ...networks, schedulerConfig, vaeScalingFactor: 0.18215 });
+  const { textEncoder, unet, vaeDecoder } = networks;
+  const conditioner = new ClipTextConditioner(tokenizer, textEncoder);
+  return new StableDiffusionPipeline({ conditioner, unet, vaeDecoder, schedulerConfig, vaeScalingFactor: 0.18215 });
 }
 
 const request = (scheduler: SchedulerName, overrides: Partial<ResolvedGeneration> = {}): ResolvedGeneration => ({
@@ -115,7 +118,9 @@ describe('pipeline bytes with stand-in networks', () => {
       return outputs;
     } };
     const unet = { ...networks.unet, run: (feeds: Readonly<Record<string, HostTensor>>) => (fed.push(feeds), networks.unet.run(feeds)) };
-    const pipeline = new StableDiffusionPipeline({ tokenizer, ...networks, textEncoder, unet, schedulerConfig, vaeScalingFactor: 0.18215 });
+    const conditioner = new ClipTextConditioner(tokenizer, textEncoder);
+    const { vaeDecoder } = networks;
+    const pipeline = new StableDiffusionPipeline({ conditioner, unet, vaeDecoder, schedulerConfig, vaeScalingFactor: 0.18215 });
     await pipeline.generate([request('pndm', { steps: 3 })]);
 
     // Rows [unconditional "", conditional prompt]: the encoder ran once on the two distinct texts, and

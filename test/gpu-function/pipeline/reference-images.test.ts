@@ -9,6 +9,7 @@ import type { SchedulerName } from '../../../contract';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
 import type { ResolvedGeneration } from '../../../contract';
+import { comparePixels } from '../../support/compare-pixels';
 import { decodePng } from '../../support/decode-png';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
@@ -33,23 +34,11 @@ function resolved(request: ManifestEntry['request'], negative_prompt = ''): Reso
   return { ...request, negative_prompt };
 }
 
-/** Counts of differing values, for a readable failure message. */
-function compare(actual: Uint8Array, expected: Uint8Array): { maxDiff: number; differing: number } {
-  let maxDiff = 0;
-  let differing = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual[i]! - expected[i]!);
-    if (diff > 0) differing += 1;
-    if (diff > maxDiff) maxDiff = diff;
-  }
-  return { maxDiff, differing };
-}
-
 async function expectMatchesReference(loaded: LoadedPipeline, entry: ManifestEntry): Promise<void> {
   const [image] = await loaded.pipeline.generate([resolved(entry.request)]);
   const reference = decodePng(new Uint8Array(await readFile(join(FIXTURES, 'tiny-sd-refs', entry.png))));
   expect([image!.width, image!.height]).toEqual([reference.width, reference.height]);
-  const { maxDiff, differing } = compare(image!.pixels, reference.rgb);
+  const { maxDiff, differing } = comparePixels(image!.pixels, reference.rgb);
   expect(maxDiff, `largest difference from ${entry.png}`).toBeLessThanOrEqual(2);
   expect(differing / reference.rgb.length, `share of values that differ from ${entry.png}`).toBeLessThanOrEqual(0.005);
   // The PNG carries exactly the pixels compared above.
