@@ -1,11 +1,12 @@
 // Start-up, after the HTTP server listens: resolve MODEL (Hub download into the HF cache, or a local
 // folder), open the three networks on the execution provider in the pipeline's worker thread
 // (pipeline-thread/), load the tokenizer here too for /v1/tokenize, decide the defaults (environment,
-// else the folder's dreamurl.json, else built-in), then warm up — one generation at the default size
+// else the folder's dreamurl.json, else the model family's — family-profile.ts — else built-in), then warm up — one generation at the default size
 // with WARMUP_STEPS steps, through the worker like every batch, so the first real request does not pay
 // for onnxruntime's first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that
 // shape). Only then does /ping say 200.
 import { settingsForModel, type GpuFunctionConfig } from '../config';
+import { modelFamilyOf, profileForFamily } from '../model/family-profile';
 import { readModelProfile } from '../model/model-profile';
 import { progressPrinter } from '../model/download-progress';
 import { resolveModel } from '../model/resolve-model';
@@ -46,7 +47,10 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     log: (message) => log('info', 'model', { message }),
   });
   // The model's own settings first: an inconsistent dreamurl.json fails before seconds of loading.
-  const { defaults, limits } = settingsForModel(config, await readModelProfile(resolved.dir));
+  // SDXL and SDXL-Turbo bring their own defaults and limits, beneath the folder's and the environment's.
+  const family = modelFamilyOf(resolved);
+  const profile = profileForFamily(family, await readModelProfile(resolved.dir));
+  const { defaults, limits } = settingsForModel(config, profile);
   const params = new GenerationParams(
     { ...defaults, scheduler: defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
     limits,
@@ -64,7 +68,12 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     throw error;
   });
   const pipeline = await starting;
-  log('info', 'model_loaded', { model: resolved.model, provider: pipeline.provider, ms: Math.round(performance.now() - started) });
+  log('info', 'model_loaded', {
+    model: resolved.model,
+    family,
+    provider: pipeline.provider,
+    ms: Math.round(performance.now() - started),
+  });
 
   const batcher = generationBatcher(pipeline, { ...config.batching, log, metrics });
   const model: LoadedModel = {
