@@ -2,7 +2,7 @@
 // wires them with a token nobody sees, says where to open the page, serves pictures, and on SIGINT or
 // SIGTERM leaves nothing running and no secrets file behind. Without network and without a cached
 // model it fails at once and says what to do.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,8 @@ import { decodePng } from '../support/decode-png';
 import { startHubDouble, type HubDouble } from '../support/hub-double';
 import { fetchAnswer, imageUrl } from '../support/stack-http';
 import { descendantsOf, environmentOf, isRunning, type ProcessInfo } from '../support/stack-process-tree';
-import { baseEnv, TINY_SD } from '../support/stack-processes';
-import { runStartScript, type StartScript } from '../support/stack-start-script';
+import { TINY_SD } from '../support/stack-processes';
+import { runStartScript, startScriptEnv, type StartScript } from '../support/stack-start-script';
 
 const OPEN_LINE = /^dreamurl: open (http:\/\/127\.0\.0\.1:\d+)\/ in a browser/;
 
@@ -35,21 +35,7 @@ afterAll(() => {
 
 /** An environment for start.ts with its own temporary folder, Hugging Face cache and edge state. */
 function startEnv(name: string, settings: Record<string, string>): { env: Record<string, string>; tmp: string } {
-  const dir = mkdtempSync(join(scratch, `${name}-`));
-  const [tmp, hf, state] = ['tmp', 'hf', 'state'].map((sub) => join(dir, sub)) as [string, string, string];
-  for (const sub of [tmp, hf, state]) mkdirSync(sub);
-  const env = {
-    ...baseEnv(),
-    TMPDIR: tmp,
-    HF_HOME: hf,
-    EDGE_STATE_DIR: state,
-    GPU_PORT: '0',
-    EDGE_PORT: '0',
-    EXECUTION_PROVIDER: 'cpu',
-    WRANGLER_SEND_METRICS: 'false',
-    ...settings,
-  };
-  return { env, tmp };
+  return startScriptEnv(scratch, name, settings);
 }
 
 function secretsFolders(tmp: string): string[] {

@@ -2,7 +2,7 @@
 // layout). The edge's profile follows the GPU function's GET /v1/model (SDXL family defaults under
 // the fixture's dreamurl.json), and a picture asked for through the edge with a reference request's
 // parameters has diffusers' StableDiffusionXLPipeline pixels (tiny-sdxl-refs).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels } from '../support/compare-pixels';
 import { decodePng } from '../support/decode-png';
 import { fetchAnswer, imageUrl } from '../support/stack-http';
-import { baseEnv, ROOT } from '../support/stack-processes';
-import { runStartScript, type StartScript } from '../support/stack-start-script';
+import { ROOT } from '../support/stack-processes';
+import { runStartScript, startScriptEnv, type StartScript } from '../support/stack-start-script';
 
 const OPEN_LINE = /^dreamurl: open (http:\/\/127\.0\.0\.1:\d+)\/ in a browser/;
 const REFS = join(ROOT, 'test/fixtures/tiny-sdxl-refs');
@@ -29,20 +29,8 @@ afterAll(async () => {
 
 describe('npm start with an SDXL model', () => {
   it('MODEL=test/fixtures/tiny-sdxl serves diffusers-exact pictures through the edge', async () => {
-    const [tmp, hf, state] = ['tmp', 'hf', 'state'].map((sub) => join(scratch, sub)) as [string, string, string];
-    for (const dir of [tmp, hf, state]) mkdirSync(dir);
-    running = runStartScript({
-      ...baseEnv(),
-      TMPDIR: tmp,
-      HF_HOME: hf,
-      EDGE_STATE_DIR: state,
-      GPU_PORT: '0',
-      EDGE_PORT: '0',
-      EXECUTION_PROVIDER: 'cpu',
-      WRANGLER_SEND_METRICS: 'false',
-      MODEL: 'test/fixtures/tiny-sdxl',
-      HF_HUB_OFFLINE: '1',
-    });
+    const { env } = startScriptEnv(scratch, 'tiny-sdxl', { MODEL: 'test/fixtures/tiny-sdxl', HF_HUB_OFFLINE: '1' });
+    running = runStartScript(env);
     const [, origin] = (await running.waitForLine(OPEN_LINE)) as [string, string];
 
     // The model's defaults reached the edge: a bare prompt is 64×64 (dreamurl.json), guidance 5.

@@ -2,8 +2,10 @@
 // line, a way to wait for a line, and its exit. Spawned through `node --import tsx` directly, so a
 // signal the test sends reaches it as a terminal's Ctrl-C would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT } from './stack-processes';
+import { baseEnv, ROOT } from './stack-processes';
 
 export interface StartScript {
   readonly child: ChildProcess;
@@ -13,6 +15,32 @@ export interface StartScript {
   /** The first output line (already seen or still to come) that matches; rejects if the script exits first. */
   waitForLine(pattern: RegExp): Promise<RegExpMatchArray>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * An environment for start.ts with its own temporary folder, Hugging Face cache and edge state under
+ * `scratch`, free ports, the CPU provider, plus `settings`. `tmp` is where it writes its secrets file.
+ */
+export function startScriptEnv(
+  scratch: string,
+  name: string,
+  settings: Record<string, string>,
+): { env: Record<string, string>; tmp: string } {
+  const dir = mkdtempSync(join(scratch, `${name}-`));
+  const [tmp, hf, state] = ['tmp', 'hf', 'state'].map((sub) => join(dir, sub)) as [string, string, string];
+  for (const sub of [tmp, hf, state]) mkdirSync(sub);
+  const env = {
+    ...baseEnv(),
+    TMPDIR: tmp,
+    HF_HOME: hf,
+    EDGE_STATE_DIR: state,
+    GPU_PORT: '0',
+    EDGE_PORT: '0',
+    EXECUTION_PROVIDER: 'cpu',
+    WRANGLER_SEND_METRICS: 'false',
+    ...settings,
+  };
+  return { env, tmp };
 }
 
 export function runStartScript(env: Readonly<Record<string, string>>): StartScript {
