@@ -3,7 +3,12 @@
 // and `time_ids` is SDXL (optimum's export, onnxruntime/sdxl-turbo); one without is SD 1.x/2.x. Both
 // run the same denoising loop with their own text conditioning.
 import type { ModelFolder } from '../model/model-folder';
-import { openModelSession, type ExecutionProvider, type ExecutionProviderSetting, type ModelSession } from './onnx-runtime';
+import {
+  openModelSession,
+  type ExecutionProvider,
+  type ExecutionProviderSetting,
+  type ModelSession,
+} from './onnx-runtime';
 import { StableDiffusionPipeline } from './stable-diffusion';
 import { SdxlTextConditioner } from './sdxl-text-conditioning';
 import { ClipTextConditioner, type TextConditioner } from './text-conditioning';
@@ -88,7 +93,8 @@ function familyOf(folder: ModelFolder, unet: ModelSession): ModelFamily {
   const sdxlInputs = SDXL_UNET_INPUTS.filter((name) => unet.inputs[name] !== undefined);
   if (folder.sdxl === undefined && sdxlInputs.length > 0) {
     throw new Error(
-      `${unet.path} takes ${sdxlInputs.join(' and ')} (an SDXL UNet), but ${folder.dir} has no text_encoder_2/model.onnx`,
+      `${unet.path} takes ${sdxlInputs.join(' and ')} (an SDXL UNet), ` +
+        `but ${folder.dir} has no text_encoder_2/model.onnx`,
     );
   }
   if (folder.sdxl !== undefined && sdxlInputs.length < SDXL_UNET_INPUTS.length) {

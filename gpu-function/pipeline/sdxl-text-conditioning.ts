@@ -17,7 +17,13 @@
 // `hidden_states[-2]` is `hidden_states.{N-1}` (optimum's ORTTextEncoder lists them that way too).
 import type { UnetRow } from './classifier-free-guidance';
 import { readFloat32, type ModelSession } from './onnx-runtime';
-import { encoderOutput, gatherRows, runTextEncoder, type TextEmbeddings, type TextEmbeddingTimes } from './text-embeddings';
+import {
+  encoderOutput,
+  gatherRows,
+  runTextEncoder,
+  type TextEmbeddings,
+  type TextEmbeddingTimes,
+} from './text-embeddings';
 import type { TextConditioner } from './text-conditioning';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
 import type { ResolvedGeneration } from '../../contract';
@@ -42,11 +48,13 @@ export class SdxlTextConditioner implements TextConditioner {
 
   constructor(parts: SdxlTextEncoders) {
     if (parts.tokenizer.maxLength !== parts.tokenizer2.maxLength) {
-      throw new TypeError(`tokenizer and tokenizer_2 differ in length (${parts.tokenizer.maxLength} vs ${parts.tokenizer2.maxLength})`);
+      const lengths = `${parts.tokenizer.maxLength} vs ${parts.tokenizer2.maxLength}`;
+      throw new TypeError(`tokenizer and tokenizer_2 differ in length (${lengths})`);
     }
     if (!parts.textEncoder2.outputNames.includes(POOLED_OUTPUT)) {
       throw new TypeError(
-        `${parts.textEncoder2.path} has no output '${POOLED_OUTPUT}' (it gives ${parts.textEncoder2.outputNames.join(', ')}); ` +
+        `${parts.textEncoder2.path} has no output '${POOLED_OUTPUT}' ` +
+          `(it gives ${parts.textEncoder2.outputNames.join(', ')}); ` +
           'SDXL needs text_encoder_2 exported as CLIPTextModelWithProjection',
       );
     }
@@ -130,7 +138,8 @@ export function penultimateHiddenState(textEncoder: Pick<ModelSession, 'path' | 
   if (layers.length < 2 || !layers.includes(last - 1)) {
     throw new TypeError(
       `${textEncoder.path} gives no hidden_states.N outputs (it gives ${textEncoder.outputNames.join(', ')}); ` +
-        "SDXL conditions on the penultimate layer, so export the text encoders with output_hidden_states (optimum does for SDXL)",
+        'SDXL conditions on the penultimate layer, so export the text encoders with output_hidden_states ' +
+          '(optimum does for SDXL)',
     );
   }
   return `hidden_states.${last - 1}`;

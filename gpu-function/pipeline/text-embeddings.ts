@@ -45,7 +45,11 @@ export async function runTextEncoder(
  * A named output, float16 kept as it came and float32 as is (any other dtype read as float32); a clear
  * error when the export lacks it.
  */
-export function encoderOutput(textEncoder: ModelSession, outputs: Record<string, HostTensor>, name: string): TextEmbeddings {
+export function encoderOutput(
+  textEncoder: ModelSession,
+  outputs: Record<string, HostTensor>,
+  name: string,
+): TextEmbeddings {
   const output = outputs[name];
   if (output === undefined) {
     throw new Error(`${textEncoder.path} has no output '${name}' (it gives ${textEncoder.outputNames.join(', ')})`);

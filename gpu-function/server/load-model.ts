@@ -1,10 +1,10 @@
 // Start-up, after the HTTP server listens: resolve MODEL (Hub download into the HF cache, or a local
-// folder), open the three networks on the execution provider in the pipeline's worker thread
+// folder), open the networks on the execution provider in the pipeline's worker thread
 // (pipeline-thread/), load the tokenizer here too for /v1/tokenize, decide the defaults (environment,
-// else the folder's dreamurl.json, else the model family's — family-profile.ts — else built-in), then warm up — one generation at the default size
-// with WARMUP_STEPS steps, through the worker like every batch, so the first real request does not pay
-// for onnxruntime's first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that
-// shape). Only then does /ping say 200.
+// else the folder's dreamurl.json, else the model family's — family-profile.ts — else built-in), then
+// warm up — one generation at the default size with WARMUP_STEPS steps, through the worker like every
+// batch, so the first real request does not pay for onnxruntime's first-run allocations (and, on CUDA,
+// cuDNN's convolution algorithm search for that shape). Only then does /ping say 200.
 import { settingsForModel, type GpuFunctionConfig } from '../config';
 import { modelFamilyOf, profileForFamily } from '../model/family-profile';
 import { readModelProfile } from '../model/model-profile';

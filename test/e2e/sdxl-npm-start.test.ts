@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { comparePixels } from '../support/compare-pixels';
 import { decodePng } from '../support/decode-png';
+import { comparePixels, readReferenceManifest } from '../support/reference-pictures';
 import { fetchAnswer, imageUrl } from '../support/stack-http';
 import { ROOT } from '../support/stack-processes';
 import { runStartScript, startScriptEnv, type StartScript } from '../support/stack-start-script';
@@ -38,11 +38,8 @@ describe('npm start with an SDXL model', () => {
     expect(plain.status).toBe(200);
     expect(decodePng(plain.bytes)).toMatchObject({ width: 64, height: 64 });
 
-    const [entry] = JSON.parse(await readFile(join(REFS, 'manifest.json'), 'utf8')) as {
-      request: Record<string, string | number>;
-      png: string;
-    }[];
-    const picture = await fetchAnswer(imageUrl(origin, entry!.request));
+    const [entry] = await readReferenceManifest(REFS);
+    const picture = await fetchAnswer(imageUrl(origin, { ...entry!.request }));
     expect(picture.status).toBe(200);
     expect(picture.headers.get('X-Seed')).toBe(String(entry!.request.seed));
     const reference = decodePng(new Uint8Array(await readFile(join(REFS, entry!.png))));

@@ -120,7 +120,8 @@ describe('pipeline bytes with stand-in networks', () => {
     const unet = { ...networks.unet, run: (feeds: Readonly<Record<string, HostTensor>>) => (fed.push(feeds), networks.unet.run(feeds)) };
     const conditioner = new ClipTextConditioner(tokenizer, textEncoder);
     const { vaeDecoder } = networks;
-    const pipeline = new StableDiffusionPipeline({ conditioner, unet, vaeDecoder, schedulerConfig, vaeScalingFactor: 0.18215 });
+    const parts = { conditioner, unet, vaeDecoder, schedulerConfig, vaeScalingFactor: 0.18215 };
+    const pipeline = new StableDiffusionPipeline(parts);
     await pipeline.generate([request('pndm', { steps: 3 })]);
 
     // Rows [unconditional "", conditional prompt]: the encoder ran once on the two distinct texts, and

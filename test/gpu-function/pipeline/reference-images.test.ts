@@ -2,48 +2,28 @@
 // diffusers' OnnxStableDiffusionPipeline loop on the same weights), every RGB value is within 2 levels
 // and at most 0.5% of values differ at all. The same holds for a second export shape (int64 timestep,
 // UNet weights in external data), and a batch gives each request exactly its unbatched bytes.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SchedulerName } from '../../../contract';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
 import type { ResolvedGeneration } from '../../../contract';
-import { comparePixels } from '../../support/compare-pixels';
-import { decodePng } from '../../support/decode-png';
+import {
+  expectMatchesReference,
+  readReferenceManifest,
+  resolvedReference as resolved,
+  type ReferencePicture,
+} from '../../support/reference-pictures';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
+const REFS = join(FIXTURES, 'tiny-sd-refs');
+/** Within 2 levels per value, at most 0.5% of values differing at all. */
+const BOUNDS = { maxDiff: 2, maxShare: 0.005 };
 
-interface ManifestEntry {
-  readonly request: {
-    prompt: string;
-    seed: number;
-    steps: number;
-    guidance: number;
-    width: number;
-    height: number;
-    scheduler: SchedulerName;
-  };
-  readonly png: string;
+interface ManifestEntry extends ReferencePicture {
   readonly unet_timesteps: number[];
 }
 
-const manifest: ManifestEntry[] = JSON.parse(await readFile(join(FIXTURES, 'tiny-sd-refs/manifest.json'), 'utf8'));
-
-function resolved(request: ManifestEntry['request'], negative_prompt = ''): ResolvedGeneration {
-  return { ...request, negative_prompt };
-}
-
-async function expectMatchesReference(loaded: LoadedPipeline, entry: ManifestEntry): Promise<void> {
-  const [image] = await loaded.pipeline.generate([resolved(entry.request)]);
-  const reference = decodePng(new Uint8Array(await readFile(join(FIXTURES, 'tiny-sd-refs', entry.png))));
-  expect([image!.width, image!.height]).toEqual([reference.width, reference.height]);
-  const { maxDiff, differing } = comparePixels(image!.pixels, reference.rgb);
-  expect(maxDiff, `largest difference from ${entry.png}`).toBeLessThanOrEqual(2);
-  expect(differing / reference.rgb.length, `share of values that differ from ${entry.png}`).toBeLessThanOrEqual(0.005);
-  // The PNG carries exactly the pixels compared above.
-  expect(decodePng(image!.png).rgb).toEqual(image!.pixels);
-}
+const manifest = await readReferenceManifest<ManifestEntry>(REFS);
 
 const log = () => {};
 
@@ -55,7 +35,7 @@ describe('tiny-sd (float timestep, weights inside the graph)', () => {
   afterAll(() => loaded?.release());
 
   it.each(manifest.map((entry) => [entry.png, entry] as const))('reproduces diffusers: %s', async (_name, entry) => {
-    await expectMatchesReference(loaded, entry);
+    await expectMatchesReference(loaded.pipeline, REFS, entry, BOUNDS);
   });
 
   it('gives each request of a batch the bytes it gets alone', async () => {
@@ -95,6 +75,6 @@ describe('tiny-sd-int64-external (int64 timestep, UNet weights in weights.pb)', 
   // Euler's fractional ones, so that reference does not apply); the integer schedules match as is.
   const integerTimesteps = manifest.filter((entry) => entry.unet_timesteps.every(Number.isInteger));
   it.each(integerTimesteps.map((entry) => [entry.png, entry] as const))('reproduces diffusers: %s', async (_name, entry) => {
-    await expectMatchesReference(loaded, entry);
+    await expectMatchesReference(loaded.pipeline, REFS, entry, BOUNDS);
   });
 });

@@ -5,12 +5,10 @@
 // within 1/255 with at most 2% of values off by one (measured: 1.16% and 1.31%; its reference runs
 // the fp16-rounded weights in float32, so the float16 arithmetic is all that differs). The text
 // conditioning alone matches text-embeddings.json, and a batch gives each request its unbatched bytes.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SchedulerName } from '../../../contract';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { buildUnetRows } from '../../../gpu-function/pipeline/classifier-free-guidance';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
@@ -18,26 +16,19 @@ import { openModelSession, readFloat32 } from '../../../gpu-function/pipeline/on
 import { SdxlTextConditioner } from '../../../gpu-function/pipeline/sdxl-text-conditioning';
 import { ClipTokenizer } from '../../../gpu-function/pipeline/tokenizer/clip-tokenizer';
 import type { ResolvedGeneration } from '../../../contract';
-import { comparePixels } from '../../support/compare-pixels';
-import { decodePng } from '../../support/decode-png';
+import {
+  expectMatchesReference,
+  readReferenceManifest,
+  resolvedReference,
+  type ReferencePicture,
+} from '../../support/reference-pictures';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
 const REFS = join(FIXTURES, 'tiny-sdxl-refs');
 const log = () => {};
 
-interface ManifestEntry {
+interface ManifestEntry extends ReferencePicture {
   readonly fixture: 'tiny-sdxl' | 'tiny-sdxl-turbo';
-  readonly request: {
-    prompt: string;
-    negative_prompt?: string;
-    seed: number;
-    steps: number;
-    guidance: number;
-    width: number;
-    height: number;
-    scheduler: SchedulerName;
-  };
-  readonly png: string;
   readonly add_time_ids: number[];
   readonly negative_embeddings_zero: boolean | null;
 }
@@ -55,21 +46,8 @@ interface EmbeddingCase {
   readonly negative_pooled_prompt_embeds: number[];
 }
 
-const manifest: ManifestEntry[] = JSON.parse(await readFile(join(REFS, 'manifest.json'), 'utf8'));
+const manifest = await readReferenceManifest<ManifestEntry>(REFS);
 const embeddings: { cases: EmbeddingCase[] } = JSON.parse(await readFile(join(REFS, 'text-embeddings.json'), 'utf8'));
-
-function resolved(request: ManifestEntry['request']): ResolvedGeneration {
-  return { ...request, negative_prompt: request.negative_prompt ?? '' };
-}
-
-async function expectMatchesReference(loaded: LoadedPipeline, entry: ManifestEntry, maxShare: number): Promise<void> {
-  const [image] = await loaded.pipeline.generate([resolved(entry.request)]);
-  const reference = decodePng(new Uint8Array(await readFile(join(REFS, entry.png))));
-  expect([image!.width, image!.height]).toEqual([reference.width, reference.height]);
-  const { maxDiff, differing } = comparePixels(image!.pixels, reference.rgb);
-  expect(maxDiff, `largest difference from ${entry.png}`).toBeLessThanOrEqual(1);
-  expect(differing / reference.rgb.length, `share of values that differ from ${entry.png}`).toBeLessThanOrEqual(maxShare);
-}
 
 function maxAbsDifference(actual: Float32Array, expected: readonly number[]): number {
   expect(actual.length).toBe(expected.length);
@@ -96,11 +74,11 @@ describe('tiny-sdxl (optimum layout, fp32)', () => {
   it.each(base.map((entry) => [entry.png, entry] as const))('reproduces diffusers: %s', async (_name, entry) => {
     // Measured: bit-identical. 1/255 per value is the issue's bound; 0.1% leaves room for float noise
     // between onnxruntime builds without letting a wrong rule through (those move most values).
-    await expectMatchesReference(loaded, entry, 0.001);
+    await expectMatchesReference(loaded.pipeline, REFS, entry, { maxDiff: 1, maxShare: 0.001 });
   });
 
   it('gives each request of a batch the bytes it gets alone', async () => {
-    const request = resolved(base.find((entry) => entry.request.scheduler === 'euler_a' && entry.request.guidance > 1)!.request);
+    const request = resolvedReference(base.find((entry) => entry.request.scheduler === 'euler_a' && entry.request.guidance > 1)!.request);
     // Mixed guidance (one- and two-row requests), an explicit negative prompt next to the zeroed one.
     const batch: ResolvedGeneration[] = [
       request,
@@ -189,7 +167,7 @@ describe('tiny-sdxl-turbo (onnxruntime/sdxl-turbo layout, fp16, external weights
   it.each(manifest.filter((entry) => entry.fixture === 'tiny-sdxl-turbo').map((entry) => [entry.png, entry] as const))(
     'reproduces diffusers within float16 noise: %s',
     async (_name, entry) => {
-      await expectMatchesReference(loaded, entry, 0.02);
+      await expectMatchesReference(loaded.pipeline, REFS, entry, { maxDiff: 1, maxShare: 0.02 });
     },
   );
 });
