@@ -85,12 +85,18 @@ function checkRows(tensor: RowTensor, rows: number): void {
   if (tensor.dims[0] !== rows) throw new RangeError(`a tensor of ${tensor.dims[0]} rows for ${rows} UNet rows`);
 }
 
-/** The given rows of a row-major tensor, in the order given, in its dtype. */
-function takeRows(tensor: RowTensor, rows: readonly number[]): RowTensor {
+/**
+ * The given rows of a row-major tensor, in the order given, in its dtype (float16 bits copied, never
+ * reconverted). A null row is all zeros (0 is +0.0 in float32 and float16 alike): SDXL's zeroed
+ * unconditional embeddings.
+ */
+export function takeRows(tensor: RowTensor, rows: readonly (number | null)[]): RowTensor {
   const rowSize = tensor.dims.slice(1).reduce((product, dim) => product * dim, 1);
   const dims = Object.freeze([rows.length, ...tensor.dims.slice(1)]);
   const pick = <T extends Float32Array | Uint16Array>(data: T, into: T): T => {
-    rows.forEach((row, i) => into.set(data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
+    rows.forEach((row, i) => {
+      if (row !== null) into.set(data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize);
+    });
     return into;
   };
   return tensor.type === 'float16'

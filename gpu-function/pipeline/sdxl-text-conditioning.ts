@@ -15,15 +15,10 @@
 // OnnxConfig with output_hidden_states, as it exports SDXL; Olive's config the same); N is the layer
 // count and `hidden_states.N` is the last layer before the final layer norm, so diffusers'
 // `hidden_states[-2]` is `hidden_states.{N-1}` (optimum's ORTTextEncoder lists them that way too).
+import { takeRows } from './batch-members';
 import type { UnetRow } from './classifier-free-guidance';
 import { readFloat32, type ModelSession } from './onnx-runtime';
-import {
-  encoderOutput,
-  gatherRows,
-  runTextEncoder,
-  type TextEmbeddings,
-  type TextEmbeddingTimes,
-} from './text-embeddings';
+import { encoderOutput, runTextEncoder, type TextEmbeddings, type TextEmbeddingTimes } from './text-embeddings';
 import type { TextConditioner } from './text-conditioning';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
 import type { ResolvedGeneration } from '../../contract';
@@ -76,9 +71,9 @@ export class SdxlTextConditioner implements TextConditioner {
     const started = performance.now();
     // A zero row (null) is left all zeros.
     const sources = rows.map((row, i) => (zero[i] ? null : texts.indexOf(row.prompt)));
-    const states1 = gatherRows(encoderOutput(textEncoder, first, this.#penultimate[0]), sources);
-    const states2 = gatherRows(encoderOutput(textEncoder2, second, this.#penultimate[1]), sources);
-    const pooled = gatherRows(encoderOutput(textEncoder2, second, POOLED_OUTPUT), sources);
+    const states1 = takeRows(encoderOutput(textEncoder, first, this.#penultimate[0]), sources);
+    const states2 = takeRows(encoderOutput(textEncoder2, second, this.#penultimate[1]), sources);
+    const pooled = takeRows(encoderOutput(textEncoder2, second, POOLED_OUTPUT), sources);
     const timeIds = new Float32Array(rows.length * 6);
     rows.forEach((row, i) => timeIds.set(addTimeIds(batch[row.request]!), i * 6));
     const conditioning = {

@@ -1,6 +1,7 @@
 // Step 1 of the pipeline: token ids → CLIP text encoder outputs for every UNet row. Rows that share
 // a text (the "" of every unguided negative prompt, a prompt asked for twice) are encoded once: the
 // text encoder treats batch rows independently, so this changes no value, only the work.
+import { takeRows, type RowTensor } from './batch-members';
 import type { UnetRow } from './classifier-free-guidance';
 import { inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
 import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
@@ -10,7 +11,7 @@ import type { ClipTokenizer } from './tokenizer/clip-tokenizer';
  * in the dtype the encoder returned when it is float16 or float32: an fp16 export's embeddings reach its
  * fp16 UNet as they came, never decoded and re-encoded.
  */
-export type TextEmbeddings = Extract<HostTensor, { type: 'float32' | 'float16' }>;
+export type TextEmbeddings = RowTensor;
 
 export interface TextEmbeddingTimes {
   tokenize: number;
@@ -58,24 +59,6 @@ export function encoderOutput(
   return { type: 'float32', data: readFloat32(output), dims: output.dims };
 }
 
-/**
- * Row i of the result is row `sources[i]` of a [texts, …] tensor, or zeros where `sources[i]` is null
- * (0 is +0.0 in float32 and in float16 alike); same dtype, so float16 bits are copied, never reconverted.
- */
-export function gatherRows(tensor: TextEmbeddings, sources: readonly (number | null)[]): TextEmbeddings {
-  const rowSize = tensor.dims.slice(1).reduce((product, dim) => product * dim, 1);
-  const dims = [sources.length, ...tensor.dims.slice(1)];
-  const copy = <T extends Float32Array | Uint16Array>(from: T, to: T): T => {
-    sources.forEach((source, i) => {
-      if (source !== null) to.set(from.subarray(source * rowSize, (source + 1) * rowSize), i * rowSize);
-    });
-    return to;
-  };
-  return tensor.type === 'float16'
-    ? { type: 'float16', data: copy(tensor.data, new Uint16Array(sources.length * rowSize)), dims }
-    : { type: 'float32', data: copy(tensor.data, new Float32Array(sources.length * rowSize)), dims };
-}
-
 /** SD 1.x/2.x: the encoder's last_hidden_state (its first output, `text_encoder(...)[0]`) per row. */
 export async function encodeTexts(
   tokenizer: ClipTokenizer,
@@ -87,7 +70,7 @@ export async function encodeTexts(
   const outputs = await runTextEncoder(tokenizer, textEncoder, distinctTexts, times);
   const started = performance.now();
   const hiddenStates = encoderOutput(textEncoder, outputs, textEncoder.outputNames[0]!);
-  const embeddings = gatherRows(hiddenStates, rows.map((row) => distinctTexts.indexOf(row.prompt)));
+  const embeddings = takeRows(hiddenStates, rows.map((row) => distinctTexts.indexOf(row.prompt)));
   times.textEncoder += performance.now() - started;
   return embeddings;
 }

@@ -1,14 +1,17 @@
-// What the shared denoising loop does with SDXL's inputs beyond matching the reference pictures: an fp16
-// export's text conditioning reaches its fp16 UNet as the text encoders' own float16 bits (joined, never
-// decoded and re-encoded), built once per batch and fed unchanged at every step, with the zeroed
-// unconditional row and the size conditioning in place; and a VAE that decodes to NaN (float16 overflow,
-// SDXL's original VAE in fp16) is refused instead of painting a black picture.
+// What the shared denoising loop does with SDXL beyond matching the reference pictures: an fp16 export's
+// text conditioning reaches its fp16 UNet as the text encoders' own float16 bits (joined, never decoded
+// and re-encoded), built once per batch and fed unchanged at every step, with the zeroed unconditional
+// row and the size conditioning in place; the loop's hooks (GenerationHooks: progress after each step,
+// requests nobody wants leaving before the next one) work for an SDXL batch, narrowing all three text
+// inputs; and a VAE that decodes to NaN (float16 overflow, SDXL's original VAE in fp16) is refused
+// instead of painting a black picture.
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedGeneration } from '../../../contract';
 import { float32ToFloat16Array } from '../../../gpu-function/pipeline/float16';
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
+import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
 import { openModelSession, type HostTensor, type ModelSession } from '../../../gpu-function/pipeline/onnx-runtime';
 import {
   penultimateHiddenState,
@@ -18,6 +21,7 @@ import {
 import { StableDiffusionPipeline } from '../../../gpu-function/pipeline/stable-diffusion';
 import { ClipTextConditioner } from '../../../gpu-function/pipeline/text-conditioning';
 import { ClipTokenizer } from '../../../gpu-function/pipeline/tokenizer/clip-tokenizer';
+import type { StepProgress } from '../../../gpu-function/pipeline/types';
 import { standInNetworks, type StandInFloat } from '../../support/stand-in-networks';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
@@ -42,52 +46,71 @@ function rowBits(tensor: HostTensor, row: number): Uint16Array {
   return tensor.data.subarray(row * size, (row + 1) * size);
 }
 
-describe('tiny-sdxl-turbo (fp16): the conditioning reaches the UNet as float16 bits', () => {
+type Recorded = ReturnType<typeof recorded>;
+
+interface TurboPipeline {
+  readonly pipeline: StableDiffusionPipeline;
+  readonly encoder1: Recorded;
+  readonly encoder2: Recorded;
+  readonly unet: Recorded;
+  release(): Promise<void>;
+}
+
+/** tiny-sdxl-turbo assembled as load-pipeline.ts does, its text encoders and UNet recorded. */
+async function openTurbo(): Promise<TurboPipeline> {
+  const folder = await readModelFolder(join(FIXTURES, 'tiny-sdxl-turbo'));
   const sessions: ModelSession[] = [];
   const open = async (path: string) => {
     const session = await openModelSession(path, { provider: 'cpu', log });
     sessions.push(session);
     return session;
   };
-  afterAll(() => Promise.all(sessions.map((session) => session.release())));
-
-  let encoder1: ReturnType<typeof recorded>;
-  let encoder2: ReturnType<typeof recorded>;
-  let unet: ReturnType<typeof recorded>;
-  beforeAll(async () => {
-    const folder = await readModelFolder(join(FIXTURES, 'tiny-sdxl-turbo'));
-    encoder1 = recorded(await open(folder.graphs.textEncoder));
-    encoder2 = recorded(await open(folder.sdxl!.textEncoder2));
-    unet = recorded(await open(folder.graphs.unet));
-    const conditioner = new SdxlTextConditioner({
-      tokenizer: await ClipTokenizer.fromFolder(folder.tokenizerDir),
-      textEncoder: encoder1.session,
-      tokenizer2: await ClipTokenizer.fromFolder(folder.sdxl!.tokenizer2Dir),
-      textEncoder2: encoder2.session,
-      forceZerosForEmptyPrompt: folder.sdxl!.forceZerosForEmptyPrompt,
-    });
-    const pipeline = new StableDiffusionPipeline({
-      conditioner,
-      unet: unet.session,
-      vaeDecoder: await open(folder.graphs.vaeDecoder),
-      schedulerConfig: folder.schedulerConfig,
-      vaeScalingFactor: folder.vaeScalingFactor,
-      schedulerRules: 'stable-diffusion-xl',
-      latentUnscaling: 'divide',
-    });
-    const request: ResolvedGeneration = {
-      prompt: 'a lighthouse at dusk',
-      negative_prompt: '',
-      seed: 9,
-      steps: 2,
-      guidance: 2,
-      width: 64,
-      height: 48,
-      scheduler: 'euler_a',
-    };
-    // Rows: [zeroed unconditional, "a lighthouse at dusk", "a red apple"].
-    await pipeline.generate([request, { ...request, prompt: 'a red apple', seed: 10, guidance: 0 }]);
+  const encoder1 = recorded(await open(folder.graphs.textEncoder));
+  const encoder2 = recorded(await open(folder.sdxl!.textEncoder2));
+  const unet = recorded(await open(folder.graphs.unet));
+  const conditioner = new SdxlTextConditioner({
+    tokenizer: await ClipTokenizer.fromFolder(folder.tokenizerDir),
+    textEncoder: encoder1.session,
+    tokenizer2: await ClipTokenizer.fromFolder(folder.sdxl!.tokenizer2Dir),
+    textEncoder2: encoder2.session,
+    forceZerosForEmptyPrompt: folder.sdxl!.forceZerosForEmptyPrompt,
   });
+  const pipeline = new StableDiffusionPipeline({
+    conditioner,
+    unet: unet.session,
+    vaeDecoder: await open(folder.graphs.vaeDecoder),
+    schedulerConfig: folder.schedulerConfig,
+    vaeScalingFactor: folder.vaeScalingFactor,
+    schedulerRules: 'stable-diffusion-xl',
+    latentUnscaling: 'divide',
+  });
+  const release = () => Promise.all(sessions.map((session) => session.release())).then(() => undefined);
+  return { pipeline, encoder1, encoder2, unet, release };
+}
+
+const turboRequest: ResolvedGeneration = {
+  prompt: 'a lighthouse at dusk',
+  negative_prompt: '',
+  seed: 9,
+  steps: 2,
+  guidance: 2,
+  width: 64,
+  height: 48,
+  scheduler: 'euler_a',
+};
+
+describe('tiny-sdxl-turbo (fp16): the conditioning reaches the UNet as float16 bits', () => {
+  let turbo: TurboPipeline;
+  let encoder1: Recorded;
+  let encoder2: Recorded;
+  let unet: Recorded;
+  beforeAll(async () => {
+    turbo = await openTurbo();
+    ({ encoder1, encoder2, unet } = turbo);
+    // Rows: [zeroed unconditional, "a lighthouse at dusk", "a red apple"].
+    await turbo.pipeline.generate([turboRequest, { ...turboRequest, prompt: 'a red apple', seed: 10, guidance: 0 }]);
+  });
+  afterAll(() => turbo?.release());
 
   it('feeds the same three tensors, built once, at every step', () => {
     expect(unet.runs).toHaveLength(2);
@@ -135,6 +158,83 @@ describe('tiny-sdxl-turbo (fp16): the conditioning reaches the UNet as float16 b
     expect([...rowBits(timeIds, 0), ...rowBits(timeIds, 1), ...rowBits(timeIds, 2)]).toEqual([
       ...float32ToFloat16Array(new Float32Array(perRow)),
     ]);
+  });
+});
+
+describe('the loop hooks (cancellation, progress) on an SDXL batch', () => {
+  let loaded: LoadedPipeline;
+  beforeAll(async () => {
+    loaded = await loadPipeline(await readModelFolder(join(FIXTURES, 'tiny-sdxl')), { provider: 'cpu', log });
+  });
+  afterAll(() => loaded?.release());
+
+  // Guided with the zeroed negative, unguided, guided with a negative prompt: 2 + 1 + 2 UNet rows.
+  const base: ResolvedGeneration = { ...turboRequest, steps: 4, guidance: 5, width: 64, height: 64 };
+  const batch: ResolvedGeneration[] = [
+    base,
+    { ...base, prompt: 'a red apple', seed: 10, guidance: 1 },
+    { ...base, prompt: 'a quiet harbour', seed: 11, guidance: 4, negative_prompt: 'fog' },
+  ];
+
+  it('reports each step; a request that leaves goes before the next step, the others keep their bytes', async () => {
+    const steps: StepProgress[] = [];
+    const images = await loaded.pipeline.generate(batch, {
+      // Request 1's client leaves once step 2 is done.
+      isWanted: (index) => index !== 1 || steps.length < 2,
+      onStep: (progress) => steps.push(progress),
+    });
+    expect(steps).toEqual([
+      { step: 1, steps: 4, requests: [0, 1, 2] },
+      { step: 2, steps: 4, requests: [0, 1, 2] },
+      { step: 3, steps: 4, requests: [0, 2] },
+      { step: 4, steps: 4, requests: [0, 2] },
+    ]);
+    expect(images[1]).toBeUndefined();
+    for (const index of [0, 2]) {
+      const [alone] = await loaded.pipeline.generate([batch[index]!]);
+      expect(Buffer.from(images[index]!.pixels).equals(Buffer.from(alone!.pixels)), `request ${index}`).toBe(true);
+    }
+    expect(Buffer.from(images[0]!.pixels).equals(Buffer.from(images[2]!.pixels))).toBe(false);
+  });
+
+  it('stops a batch nobody wants within one step', async () => {
+    const steps: StepProgress[] = [];
+    const images = await loaded.pipeline.generate(batch, {
+      isWanted: () => steps.length < 1,
+      onStep: (progress) => steps.push(progress),
+    });
+    expect(images).toEqual([undefined, undefined, undefined]);
+    expect(steps.map((progress) => progress.step)).toEqual([1]);
+  });
+
+  it("narrows all three of an fp16 export's text inputs to the rows left, as float16 bits", async () => {
+    const turbo = await openTurbo();
+    try {
+      const { pipeline, unet } = turbo;
+      const steps: StepProgress[] = [];
+      // Rows [zeroed unconditional, lighthouse] for request 0, [apple] for request 1; request 0 leaves
+      // after step 1.
+      const apple = { ...turboRequest, steps: 3, prompt: 'a red apple', seed: 10, guidance: 0 };
+      const pair = [{ ...turboRequest, steps: 3 }, apple];
+      const images = await pipeline.generate(pair, {
+        isWanted: (index) => index !== 0 || steps.length < 1,
+        onStep: (progress) => steps.push(progress),
+      });
+      expect(images[0]).toBeUndefined();
+      expect(unet.runs.map((run) => run.feeds['sample']!.dims[0])).toEqual([3, 1, 1]);
+      for (const name of ['encoder_hidden_states', 'text_embeds', 'time_ids']) {
+        const [first, second, third] = unet.runs.map((run) => run.feeds[name]!);
+        expect(second!.type, name).toBe('float16');
+        expect(second!.dims, name).toEqual([1, ...first!.dims.slice(1)]);
+        expect([...rowBits(second!, 0)], name).toEqual([...rowBits(first!, 2)]);
+        expect(third, name).toBe(second);
+      }
+      unet.runs.length = 0;
+      const [alone] = await pipeline.generate([pair[1]!]);
+      expect(Buffer.from(images[1]!.pixels).equals(Buffer.from(alone!.pixels))).toBe(true);
+    } finally {
+      await turbo.release();
+    }
   });
 });
 
