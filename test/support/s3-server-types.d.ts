@@ -15,10 +15,23 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
+  /** The object an upload hands to the store (s3rver's S3Object). */
+  interface StoredObject {
+    bucket: string;
+    key: string;
+  }
+
+  /** s3rver's FilesystemStore: objects are files named after their key and a resource suffix. */
+  interface FilesystemStore {
+    putObject(object: StoredObject): Promise<unknown>;
+    getResourcePath(bucket: string, key: string, resource: string): string;
+  }
+
   export default class S3rver {
     constructor(options?: S3rverOptions);
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
     readonly httpServer?: Server;
+    readonly store: FilesystemStore;
   }
 }

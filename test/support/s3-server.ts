@@ -7,13 +7,16 @@
 //   - an unknown access key id is refused (403 InvalidAccessKeyId), but SigV4 signatures are NOT
 //     checked: a wrong secret for the known key `S3RVER` is accepted;
 //   - PutBucketCors/GetBucketCors work and its CORS middleware answers object GETs with them;
-//     lifecycle configuration is NotImplemented (501).
+//     lifecycle configuration is NotImplemented (501);
+//   - a PUT is not atomic in s3rver itself (a GET during it could read an empty object, found by
+//     test/contract's long-generation case): here it is, as on S3 and R2 (atomicPuts).
 // Run alone for a local Node edge: `tsx test/support/s3-server.ts --port 4569 --bucket dreamurl-images`.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import S3rver from 's3rver';
+import S3rver, { type FilesystemStore } from 's3rver';
 import type { S3Settings } from '../../edge/node/s3/s3-image-store';
 
 /** The one key pair s3rver knows. */
@@ -46,6 +49,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     silent: true,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
+  atomicPuts(server.store);
   let address;
   try {
     address = await server.run();
@@ -70,6 +74,30 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
       await server.close();
       await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * S3 and R2 show an object only once its PUT is complete; s3rver writes the object's file in place and
+ * its metadata after it, so a GET during a PUT can read a partial or empty object. Here a PUT writes
+ * under a staging key beside the real one, then moves the files into place, the object file last
+ * (s3rver looks an object up by that file), so a GET sees the old object or the whole new one.
+ */
+function atomicPuts(store: FilesystemStore): void {
+  const put = store.putObject.bind(store);
+  store.putObject = async (object) => {
+    const key = object.key;
+    const staging = `${key}.put-${randomUUID()}`;
+    object.key = staging;
+    try {
+      const result = await put(object);
+      for (const resource of ['metadata.json', 'object.md5', 'object']) {
+        await rename(store.getResourcePath(object.bucket, staging, resource), store.getResourcePath(object.bucket, key, resource));
+      }
+      return result;
+    } finally {
+      object.key = key;
+    }
   };
 }
 
