@@ -62,6 +62,12 @@ export function expectedModelHeader(profile: ModelProfile): string {
 export const count = (fallback: number, max: number) =>
   z.preprocess(unsetIfBlank, z.coerce.number().int().min(0).max(max).default(fallback));
 
+/**
+ * 25 s: under the 30 s after which common proxies and platform routers (Heroku's router, many
+ * load balancers' defaults of 30–60 s) give up on an answer that has not started.
+ */
+export const DEFAULT_HOLD_MS = 25_000;
+
 const optionalSecret = z.preprocess(unsetIfBlank, z.string().optional());
 
 const varsSchema = z.object({
@@ -71,6 +77,7 @@ const varsSchema = z.object({
   GPU_MAX_RETRIES: count(2, 10),
   GPU_RETRY_MAX_WAIT_MS: count(10_000, 600_000),
   RATE_LIMIT_PER_MINUTE: count(10, 1_000_000),
+  HOLD_MS: count(DEFAULT_HOLD_MS, 3_600_000),
   URL_SIGNING_KEY: optionalSecret,
   API_KEYS: optionalSecret,
   MODELS: modelProfilesSchema,
@@ -94,6 +101,11 @@ export interface EdgeConfig {
   readonly defaultModel: ModelProfile;
   /** Generations per client per minute; 0 = no limit. */
   readonly rateLimitPerMinute: number;
+  /**
+   * How long a GET waits for a generation before answering a redirect to itself (the generation goes
+   * on; the redirected request waits again); 0 = wait for the whole generation.
+   */
+  readonly holdMs: number;
   /** When set, a request that would generate must carry a valid `sig`. */
   readonly urlSigningKey: string | undefined;
   /** Known API keys; empty = keys are not used and clients are told apart by address. */
@@ -126,6 +138,7 @@ export function parseConfig(vars: Readonly<Record<string, unknown>>): EdgeConfig
     models,
     defaultModel: defaultProfile(models),
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    holdMs: v.HOLD_MS,
     urlSigningKey: v.URL_SIGNING_KEY,
     apiKeys: Object.freeze(parseKeyList(v.API_KEYS)),
   });

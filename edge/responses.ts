@@ -26,10 +26,11 @@ export const PREFLIGHT_HEADERS: Readonly<Record<string, string>> = Object.freeze
 // Cache-Status (RFC 9211): one member for this service's cache, the Cache API and the image store
 // together. `hit` — served without generating; `fwd=miss; stored` — generated (RFC 9211 §2.2, §2.6)
 // and now stored; `fwd=miss` alone — not in the cache and not generated (a HEAD);
-// `fwd=miss; detail=not-stored` — generated, but the store refused the write (no `stored`, §2.6).
+// `fwd=miss; detail=not-stored` — generated, but the store refused the write (no `stored`, §2.6);
+// `fwd=miss; detail=generating` — a redirect while the generation goes on.
 export const CACHE_NAME = 'dreamurl';
 
-export type CacheOutcome = 'hit-cache' | 'hit-store' | 'generated' | 'coalesced' | 'not-stored' | 'miss';
+export type CacheOutcome = 'hit-cache' | 'hit-store' | 'generated' | 'coalesced' | 'not-stored' | 'miss' | 'generating';
 
 export function cacheStatus(outcome: CacheOutcome): string {
   switch (outcome) {
@@ -46,6 +47,9 @@ export function cacheStatus(outcome: CacheOutcome): string {
       return `${CACHE_NAME}; fwd=miss; detail=not-stored`;
     case 'miss':
       return `${CACHE_NAME}; fwd=miss`;
+    case 'generating':
+      // Held past HOLD_MS: forwarded, no answer yet (the redirect leads back here).
+      return `${CACHE_NAME}; fwd=miss; detail=generating`;
   }
 }
 

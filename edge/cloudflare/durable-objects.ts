@@ -30,13 +30,25 @@ export type GenerationOutcome =
 export class GenerationCoordinator extends DurableObject<Env> {
   readonly #generator = new CoalescingGenerator(new R2ImageStore(this.env.IMAGES));
 
-  async generate(job: GenerationJob): Promise<GenerationOutcome> {
-    try {
-      return { ok: true, image: await this.#generator.generate(job) };
-    } catch (error) {
-      if (error instanceof ProblemError) return { ok: false, problem: error.problem };
-      throw error;
-    }
+  generate(job: GenerationJob): Promise<GenerationOutcome> {
+    return outcomeOf(this.#generator.generate(job));
+  }
+
+  /** The outcome of the generation in flight for this object's key; null at once when none is. */
+  async join(key: string): Promise<GenerationOutcome | null> {
+    const joined = this.#generator.join(key).then((image) => image ?? null);
+    const outcome = await outcomeOf(joined);
+    if (outcome.ok && outcome.image === null) return null;
+    return outcome as GenerationOutcome;
+  }
+}
+
+async function outcomeOf<T>(running: Promise<T>): Promise<{ ok: true; image: T } | { ok: false; problem: ProblemInit }> {
+  try {
+    return { ok: true, image: await running };
+  } catch (error) {
+    if (error instanceof ProblemError) return { ok: false, problem: error.problem };
+    throw error;
   }
 }
 
@@ -48,17 +60,29 @@ export class DurableImageGenerator implements ImageGenerator {
   }
 
   async generate(job: GenerationJob): Promise<GeneratedImage> {
-    let outcome: GenerationOutcome;
+    const outcome = await this.#call<GenerationOutcome>(job.key, async (coordinator) => await coordinator.generate(job));
+    return imageOf(outcome);
+  }
+
+  async join(key: string): Promise<GeneratedImage | undefined> {
+    const outcome = await this.#call<GenerationOutcome | null>(key, async (coordinator) => await coordinator.join(key));
+    return outcome === null ? undefined : imageOf(outcome);
+  }
+
+  async #call<T>(key: string, rpc: (coordinator: DurableObjectStub<GenerationCoordinator>) => Promise<T>): Promise<T> {
     try {
-      outcome = await this.#namespace.getByName(job.key).generate(job);
+      return await rpc(this.#namespace.getByName(key));
     } catch (error) {
       // The object itself failed (reset, overloaded, storage error): nothing the client did.
-      log('error', 'coordinator_failed', { key: job.key, error: String(error) });
+      log('error', 'coordinator_failed', { key, error: String(error) });
       throw gpuUnavailable('The generation could not be completed.', 10, error);
     }
-    if (!outcome.ok) throw new ProblemError(outcome.problem);
-    return outcome.image;
   }
+}
+
+function imageOf(outcome: GenerationOutcome): GeneratedImage {
+  if (!outcome.ok) throw new ProblemError(outcome.problem);
+  return outcome.image;
 }
 
 const BUCKET_STATE_KEY = 'bucket';

@@ -31,6 +31,12 @@ export interface GeneratedImage {
 export interface ImageGenerator {
   /** Resolves with the stored picture, or rejects with a ProblemError (nothing stored then). */
   generate(job: GenerationJob): Promise<GeneratedImage>;
+  /**
+   * The outcome of the generation in flight for `key`, as `generate` would give a request joining it
+   * (`alreadyStored`); undefined at once when none is in flight. Never starts one: a request that
+   * joins is not charged to its client (edge/routes/images.ts).
+   */
+  join(key: string): Promise<GeneratedImage | undefined>;
 }
 
 /** The job for a miss, from the resolved request and the configuration. */
@@ -99,10 +105,18 @@ export class CoalescingGenerator implements ImageGenerator {
   }
 
   generate(job: GenerationJob): Promise<GeneratedImage> {
-    const running = this.#inFlight.get(job.key);
-    if (running !== undefined) return running.then((image) => ({ ...image, alreadyStored: true }));
+    const joined = this.#joined(job.key);
+    if (joined !== undefined) return joined;
     const started = generateAndStore(job, this.#store).finally(() => this.#inFlight.delete(job.key));
     this.#inFlight.set(job.key, started);
     return started;
+  }
+
+  async join(key: string): Promise<GeneratedImage | undefined> {
+    return this.#joined(key);
+  }
+
+  #joined(key: string): Promise<GeneratedImage> | undefined {
+    return this.#inFlight.get(key)?.then((image) => ({ ...image, alreadyStored: true }));
   }
 }

@@ -60,6 +60,11 @@ export class DrainableGenerator implements ImageGenerator {
     return running;
   }
 
+  /** A join waits for a generation already tracked by the caller that started it. */
+  join(key: string): Promise<GeneratedImage | undefined> {
+    return this.#inner.join(key);
+  }
+
   /** Generations not settled yet (coalesced calls count once per caller). */
   get running(): number {
     return this.#running.size;

@@ -37,14 +37,17 @@ const HEADERS: Record<string, { description: string; schema: JsonObject }> = {
   },
   'Content-Location': { description: 'Where the picture can always be read by its key: `/v1/images/<key>.png`.', schema: { type: 'string' } },
   'Cache-Status': {
-    description: `RFC 9211: \`${CACHE_NAME}; hit; detail=cache|store\`, \`${CACHE_NAME}; fwd=miss; stored\` (generated now), \`…; detail=coalesced\`, \`…; detail=not-stored\`, or \`${CACHE_NAME}; fwd=miss\` (a HEAD of a picture not made yet).`,
+    description: `RFC 9211: \`${CACHE_NAME}; hit; detail=cache|store\`, \`${CACHE_NAME}; fwd=miss; stored\` (generated now), \`…; detail=coalesced\`, \`…; detail=not-stored\`, \`${CACHE_NAME}; fwd=miss\` (a HEAD of a picture not made yet), or \`${CACHE_NAME}; fwd=miss; detail=generating\` (a redirect while it is made).`,
     schema: { type: 'string' },
   },
   'X-Seed': { description: 'The seed the picture was made with (derived when the URL names none).', schema: { type: 'integer', minimum: 0, maximum: MAX_SEED } },
   'Retry-After': { description: 'Seconds until a retry may succeed (RFC 9110 §10.2.3).', schema: { type: 'integer', minimum: 0 } },
   RateLimit: { description: 'Generations left and seconds until the quota is whole (draft-ietf-httpapi-ratelimit-headers).', schema: { type: 'string' } },
   'RateLimit-Policy': { description: 'The quota `q` per window `w` seconds.', schema: { type: 'string' } },
-  Location: { description: 'The canonical URL of one concrete picture.', schema: { type: 'string' } },
+  Location: {
+    description: '`seed=random`: the canonical URL of one concrete picture; a held generation: this same URL.',
+    schema: { type: 'string' },
+  },
   Vary: { description: 'Errors: `Accept, Sec-Fetch-Dest` (a picture or problem+json).', schema: { type: 'string' } },
   Allow: { description: 'The methods this path takes.', schema: { type: 'string' } },
   'WWW-Authenticate': { description: 'The scheme an API key is sent with (RFC 9110 §11.6.1).', schema: { type: 'string' } },
@@ -163,6 +166,16 @@ function imagesOperation(config: EdgeConfig, method: 'get' | 'head'): JsonObject
     responses: {
       200: head ? { ...PICTURE_200, content: undefined, description: 'The headers of the picture, or of the picture GET would make.' } : PICTURE_200,
       302: { description: '`seed=random`: the canonical URL of one concrete picture.', headers: headers(...CORS, 'Location', 'Cache-Control') },
+      ...(head
+        ? {}
+        : {
+            307: {
+              description:
+                'The generation takes longer than HOLD_MS: it goes on, and this redirect to the same URL waits for it ' +
+                'again (joining it costs no rate-limit token). Browsers follow up to 20.',
+              headers: headers(...CORS, 'Location', 'Cache-Control', 'Cache-Status', 'RateLimit', 'RateLimit-Policy'),
+            },
+          }),
       304: NOT_MODIFIED,
       400: problem('Bad parameters (`invalid-parameters`): `errors` names each one.'),
       ...(head ? {} : { 401: problem('An API key this service does not know (`unknown-api-key`).', 'WWW-Authenticate') }),

@@ -1,6 +1,9 @@
 // GET|HEAD /v1/images?prompt=… — a picture by its description. Reads as the list of steps in the order
 // of docs/edge-api.md: validate and resolve defaults, key, cache → store, and only on a miss:
-// signature, client budget, one coalesced generation, stored before the answer.
+// signature, then joining the generation in flight for the key (free) or charging the client and
+// starting one, stored before the answer. A generation longer than HOLD_MS is answered with a
+// redirect to this same URL while it goes on, so a browser's <img> keeps waiting past proxies'
+// timeouts: the redirected request finds the generation in flight and joins it, uncharged.
 import type { Context } from 'hono';
 import type { AppDeps } from '../app';
 import type { EdgeConfig } from '../config';
@@ -16,8 +19,8 @@ import {
   type UnseededImageRequest,
 } from '../request/image-query';
 import { signParams, verifySignature } from '../request/url-signature';
-import { CORS_HEADERS, imageHeaders, imageResponse, isConditional, notModifiedResponse } from '../responses';
-import { findImage } from './image-by-key';
+import { CORS_HEADERS, cacheStatus, imageHeaders, imageResponse, isConditional, notModifiedResponse } from '../responses';
+import { type FoundImage, findImage } from './image-by-key';
 
 export function imagesRoute(deps: AppDeps) {
   const { config } = deps;
@@ -44,12 +47,9 @@ export function imagesRoute(deps: AppDeps) {
 
     // 4. Cache API, then the image store. A hit is never signed, limited or generated.
     const conditional = isConditional(c.req.header('If-None-Match'), key);
-    const found = await findImage(deps, c, key, contentUrl, !isHead && !conditional);
-    if (found !== null) {
-      const answer = { key, seed: found.seed, outcome: found.outcome };
-      if (conditional) return notModifiedResponse(answer); // RFC 9110 §13.1.2
-      return imageResponse(answer, found.body, found.size);
-    }
+    const lookUp = () => findImage(deps, c, key, contentUrl, !isHead && !conditional);
+    const found = await lookUp();
+    if (found !== null) return hitResponse(key, found, conditional);
 
     // 5. A miss: only signed URLs may generate (when signing is on).
     await requireSignature(config.urlSigningKey, query);
@@ -57,15 +57,70 @@ export function imagesRoute(deps: AppDeps) {
     // 6. HEAD never generates: it says what GET would serve, marked as not stored.
     if (isHead) return headOfMiss(key, seed);
 
-    // 7. Charge the client (401 unknown key, 429 over the limit).
-    const limitHeaders = await chargeGeneration(deps, c);
-
-    // 8. One generation per key, validated and stored before we answer.
-    const image = await deps.generator.generate(generationJob(key, request, config.gpu));
+    // 7. Join the generation in flight for this key: it is paid for, so joining costs nothing.
+    const hold = holdFor(config.holdMs);
+    let limitHeaders: Record<string, string> = {};
+    let image = await hold.race(deps.generator.join(key));
+    if (image === HELD) return stillGenerating(url);
+    if (image === undefined) {
+      // None in flight: maybe one finished since step 4 (a redirected request often arrives just then).
+      const stored = await lookUp();
+      if (stored !== null) return hitResponse(key, stored, conditional);
+      // 8. Charge the client (401 unknown key, 429 over the limit) and start one, validated and
+      //    stored before anyone is answered.
+      limitHeaders = await chargeGeneration(deps, c);
+      image = await hold.race(deps.generator.generate(generationJob(key, request, config.gpu)));
+      if (image === HELD) return stillGenerating(url, limitHeaders);
+    }
     inBackground(c, deps.cache.put(contentUrl, { body: image.png, size: image.png.byteLength, seed }));
     const outcome = !image.stored ? 'not-stored' : image.alreadyStored ? 'coalesced' : 'generated';
     return imageResponse({ key, seed, outcome, extraHeaders: limitHeaders }, image.png, image.png.byteLength);
   };
+}
+
+function hitResponse(key: string, found: FoundImage, conditional: boolean): Response {
+  const answer = { key, seed: found.seed, outcome: found.outcome };
+  if (conditional) return notModifiedResponse(answer); // RFC 9110 §13.1.2
+  return imageResponse(answer, found.body, found.size);
+}
+
+const HELD = Symbol('held');
+
+/** At most `holdMs` of waiting, shared by the steps of one request; 0 waits as long as it takes. */
+function holdFor(holdMs: number) {
+  const deadline = Date.now() + holdMs;
+  return {
+    race<T>(work: Promise<T>): Promise<T | typeof HELD> {
+      if (holdMs === 0) return work;
+      // The work goes on after the hold (the generation is in the coordinator, not this request):
+      // a rejection nobody awaits any more must not surface as an unhandled one.
+      work.catch(() => undefined);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const held = new Promise<typeof HELD>((resolve) => {
+        timer = setTimeout(() => resolve(HELD), Math.max(0, deadline - Date.now()));
+      });
+      return Promise.race([work, held]).finally(() => clearTimeout(timer));
+    },
+  };
+}
+
+/**
+ * 307 to this very URL: the generation goes on, and the redirected request joins it and waits
+ * another HOLD_MS. Browsers follow up to 20 redirects (the Fetch standard's limit), so an <img> waits
+ * through 21 holds (docs/edge-api.md, "Long generations"). Never cached (RFC 9111 §5.2.2.5), or a
+ * browser would loop on its cached redirect after the picture exists.
+ */
+function stillGenerating(url: URL, limitHeaders: Record<string, string> = {}): Response {
+  return new Response(null, {
+    status: 307,
+    headers: {
+      ...CORS_HEADERS,
+      ...limitHeaders,
+      Location: url.pathname + url.search,
+      'Cache-Control': 'no-store',
+      'Cache-Status': cacheStatus('generating'),
+    },
+  });
 }
 
 /**

@@ -46,6 +46,11 @@ export interface ContractStep {
   readonly tamper?: readonly [pattern: string, replacement: string];
   /** Send this many identical requests at once; every answer must meet the expectations and be byte-identical. */
   readonly concurrent?: number;
+  /**
+   * Follow redirects to the same URL (a held generation, docs/edge-api.md "Long generations") as a
+   * browser would, at most 20; the expectations are the last answer's, and `hops` how many were followed.
+   */
+  readonly follow?: { readonly hops: { readonly atLeast: number }; readonly openGateAfter?: number };
   /** Expected: the status, headers and body of the answer. */
   readonly status: number;
   readonly expectHeaders?: Readonly<Record<string, HeaderExpectation>>;
@@ -122,6 +127,9 @@ const IMG_ACCEPT = {
     'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,' +
     'image/*;q=0.8,*/*;q=0.5',
 } as const;
+
+/** A client of its own on Workers, whose rate-limit Durable Objects every environment shares. */
+const HOLDING_CLIENT = { 'CF-Connecting-IP': '203.0.113.5' } as const;
 
 /** What API clients send: problem+json for them, ties between image and JSON included. */
 const API_ACCEPTS = [
@@ -356,6 +364,46 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     ],
   },
 
+  // --- long generations: held for HOLD_MS (150 ms here), then a redirect to the same URL -------------
+  {
+    name: 'a generation longer than HOLD_MS: 307 to the same URL while it goes on; following it joins, uncharged',
+    env: 'holding',
+    // The GPU answers only once the runner opens the gate (after one redirect of step 1): no timing.
+    gpu: { mode: 'gated' },
+    steps: [
+      {
+        path: `${IMAGES}&steps=5`,
+        headers: HOLDING_CLIENT,
+        status: 307,
+        expectHeaders: {
+          Location: '/v1/images?prompt=<prompt>&steps=5',
+          'Cache-Control': 'no-store',
+          'Cache-Status': 'dreamurl; fwd=miss; detail=generating',
+          'Access-Control-Allow-Origin': '*',
+        },
+        body: { empty: true },
+      },
+      // The redirected requests join the generation in flight: no new GPU call, and no token (the
+      // budget of 1 was spent by the request that started it, so a charged hop would be a 429).
+      {
+        path: `${IMAGES}&steps=5`,
+        headers: HOLDING_CLIENT,
+        follow: { hops: { atLeast: 1 }, openGateAfter: 1 },
+        status: 200,
+        // Joined while it ran (coalesced), or found stored if it finished between two redirects.
+        expectHeaders: {
+          'Cache-Status': { match: '^dreamurl; (fwd=miss; stored; detail=coalesced|hit; detail=store)$' },
+          RateLimit: null,
+        },
+        body: PNG_64,
+        gpuCalls: 1,
+      },
+      { path: `${IMAGES}&steps=5`, status: 200, expectHeaders: { 'Cache-Status': HIT }, body: { sameBytesAs: 1 } },
+      // Another picture would start a generation: the client's budget is spent.
+      { path: `${IMAGES}&steps=6`, headers: HOLDING_CLIENT, status: 429, gpuCalls: 1 },
+    ],
+  },
+
   // --- errors inside <img>: an SVG picture for clients that display it ------------------------------
   {
     name: 'an <img> of a bad URL (Sec-Fetch-Dest: image) gets an SVG of the asked size with status and reason',
@@ -454,11 +502,13 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     env: 'limited',
     steps: [
       // Charged to the client's address (no API key): the other rate-limit case spends only keys' budgets.
-      { path: `${IMAGES}&seed=11`, status: 200 },
-      { path: `${IMAGES}&seed=12`, status: 200 },
+      // Workers trust CF-Connecting-IP, so this case has a bucket of its own there (its Durable Objects
+      // are shared by every environment); the Node edge drops the header and charges the peer address.
+      { path: `${IMAGES}&seed=11`, headers: { 'CF-Connecting-IP': '203.0.113.11' }, status: 200 },
+      { path: `${IMAGES}&seed=12`, headers: { 'CF-Connecting-IP': '203.0.113.11' }, status: 200 },
       {
         path: `${IMAGES}&seed=13&width=80`,
-        headers: { 'Sec-Fetch-Dest': 'image' },
+        headers: { 'Sec-Fetch-Dest': 'image', 'CF-Connecting-IP': '203.0.113.11' },
         status: 429,
         expectHeaders: {
           ...PICTURE_ERROR_HEADERS,

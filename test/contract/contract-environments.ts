@@ -49,6 +49,8 @@ export const CONTRACT_ENVIRONMENTS = {
   limited: { RATE_LIMIT_PER_MINUTE: '2', API_KEYS: `${CONTRACT_API_KEY}, contract-api-key-2` },
   /** A short GPU budget, so timeouts are quick. */
   impatient: { GPU_TIMEOUT_MS: '400', GPU_MAX_RETRIES: '2', GPU_RETRY_MAX_WAIT_MS: '2000' },
+  /** A short hold (redirects after 150 ms) and a budget of one generation. */
+  holding: { HOLD_MS: '150', RATE_LIMIT_PER_MINUTE: '1' },
   /** Nothing listens on port 1 of loopback: the connection is refused. */
   unreachable: { GPU_FUNCTION_URL: 'http://127.0.0.1:1' },
 } as const satisfies Record<string, Readonly<Record<string, string>>>;

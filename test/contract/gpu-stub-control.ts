@@ -5,6 +5,8 @@ import type { GpuStubCall, Scenario } from '../support/gpu-stub-server';
 export interface GpuStubControl {
   setScenario(scenario: Scenario): Promise<void>;
   calls(prompt: string): Promise<GpuStubCall[]>;
+  /** Lets the prompt's `gated` calls answer (and any made later). */
+  openGate(prompt: string): Promise<void>;
 }
 
 export function gpuStubControl(stubUrl: string): GpuStubControl {
@@ -16,6 +18,10 @@ export function gpuStubControl(stubUrl: string): GpuStubControl {
     async calls(prompt) {
       const res = await fetch(`${stubUrl}/__calls?prompt=${encodeURIComponent(prompt)}`);
       return ((await res.json()) as { calls: GpuStubCall[] }).calls;
+    },
+    async openGate(prompt) {
+      const res = await fetch(`${stubUrl}/__gates?prompt=${encodeURIComponent(prompt)}`, { method: 'POST' });
+      if (res.status !== 204) throw new Error(`stub refused to open the gate: ${res.status}`);
     },
   };
 }

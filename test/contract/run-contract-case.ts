@@ -36,7 +36,8 @@ export async function runContractCase(target: ContractTarget, contractCase: Cont
       headers: Object.fromEntries(Object.entries(step.headers ?? {}).map(([n, v]) => [n, fill(v, prompt, answers)])),
       redirect: 'manual',
     };
-    const sent = Array.from({ length: step.concurrent ?? 1 }, () => target.request(env, path, init));
+    const send = () => (step.follow ? following(target, { env, path, init, where, prompt, ...step.follow }) : target.request(env, path, init));
+    const sent = Array.from({ length: step.concurrent ?? 1 }, send);
     const received = await Promise.all(
       sent.map(async (pending): Promise<Answer> => {
         const res = await pending;
@@ -50,6 +51,29 @@ export async function runContractCase(target: ContractTarget, contractCase: Cont
     if (step.gpuCalls !== undefined) {
       expect(await target.gpu.calls(prompt), `${where}: GPU calls`).toHaveLength(step.gpuCalls);
     }
+  }
+}
+
+/** What a browser does with a held generation: follows its redirects to the same URL, at most 20. */
+interface Following extends NonNullable<ContractStep['follow']> {
+  readonly env: ContractEnvironment;
+  readonly path: string;
+  readonly init: RequestInit;
+  readonly where: string;
+  readonly prompt: string;
+}
+
+async function following(target: ContractTarget, f: Following): Promise<Response> {
+  for (let hops = 0; ; hops++) {
+    if (hops === f.openGateAfter) await target.gpu.openGate(f.prompt);
+    const response = await target.request(f.env, f.path, f.init);
+    if (response.status !== 307) {
+      expect(hops, `${f.where}: redirects followed`).toBeGreaterThanOrEqual(f.hops.atLeast);
+      return response;
+    }
+    expect(response.headers.get('Location'), `${f.where}: redirect ${hops + 1} leads to the same URL`).toBe(f.path);
+    await response.arrayBuffer();
+    expect(hops, `${f.where}: redirects followed`).toBeLessThan(20);
   }
 }
 

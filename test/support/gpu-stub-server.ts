@@ -6,9 +6,11 @@
 //   PUT    /__scenarios            {prompt, mode, status?, retryAfter?, delayMs?, times?, model?}
 //   DELETE /__scenarios?prompt=…   back to "ok"
 //   GET    /__calls?prompt=…       {count, calls: [{body, authorization, model}]}
+//   POST   /__gates?prompt=…       opens the prompt's gate: `gated` calls waiting on it answer
 //
 // Modes (see Scenario): ok, slow, status, not_png, truncated, corrupt, drop, wrong_size, wrong_model,
-// wrong_seed, no_model, trickle, hang. A scenario applies to the next `times` calls (all when absent).
+// wrong_seed, no_model, trickle, hang, gated. A scenario applies to the next `times` calls (all when
+// absent).
 // `POST /as/<model>/v1/generate` answers as `<model>` (`<id>@<revision>`, URL-encoded), so one stub
 // can play several model profiles. Faults that are not per prompt: `defaultScenario` (how prompts
 // without a scenario are answered, e.g. a slow GPU for every miss of a load test), and
@@ -23,7 +25,7 @@ import { type GenerateRequest, generateRequestSchema, HEADERS, PROBLEM_CONTENT_T
 
 export const GPU_STUB_MODES = [
   'ok', 'slow', 'status', 'not_png', 'truncated', 'corrupt', 'drop', 'wrong_size', 'wrong_model', 'wrong_seed',
-  'no_model', 'trickle', 'hang',
+  'no_model', 'trickle', 'hang', 'gated',
 ] as const;
 export type GpuStubMode = (typeof GPU_STUB_MODES)[number];
 
@@ -80,6 +82,17 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
   const scenarios = new Map<string, { scenario: Scenario; left: number }>();
   const calls = new Map<string, GpuStubCall[]>();
   const sockets = new Set<Socket>();
+  const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+  const gateOf = (prompt: string) => {
+    let gate = gates.get(prompt);
+    if (gate === undefined) {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gate = { opened, open };
+      gates.set(prompt, gate);
+    }
+    return gate;
+  };
   const defaultModel = options.model ?? GPU_STUB_DEFAULT_MODEL;
 
   const server = createServer((req, res) => {
@@ -110,6 +123,10 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
       const list = calls.get(url.searchParams.get('prompt') ?? '') ?? [];
       return sendJson(res, 200, { count: list.length, calls: list });
     }
+    if (url.pathname === '/__gates' && req.method === 'POST') {
+      gateOf(url.searchParams.get('prompt') ?? '').open();
+      return void res.writeHead(204).end();
+    }
     if (url.pathname === '/ping') return void res.writeHead(200).end();
     const route = /^(?:\/as\/([^/]+))?\/v1\/generate$/.exec(url.pathname);
     if (route === null || req.method !== 'POST') return sendProblem(res, 404, 'not found');
@@ -129,7 +146,9 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
       model,
     });
     calls.set(request.prompt, list);
-    await answer(res, request, model, takeScenario(request.prompt), options.picture ?? pictureFor);
+    const scenario = takeScenario(request.prompt);
+    if (scenario?.mode === 'gated') await gateOf(request.prompt).opened;
+    await answer(res, request, model, scenario, options.picture ?? pictureFor);
   }
 
   function takeScenario(prompt: string): Scenario | undefined {
@@ -185,6 +204,7 @@ async function answer(
   });
   switch (mode) {
     case 'ok':
+    case 'gated': // its gate is open by now
       return sendPng(res, makePicture(request, width, height), headers);
     case 'slow':
       await sleep(scenario?.delayMs ?? 500);
