@@ -2,7 +2,8 @@
 // `deps` — R2, the Cache API and Durable Objects from edge/worker.ts; S3, an in-memory LRU and
 // in-process limiting and coalescing from edge/node/. The path of a request, in order:
 //   edge/request/     the query read strictly and resolved (image-query.ts), its content key
-//   edge/routes/      images.ts: the numbered steps of GET /v1/images; image-by-key.ts: the read path
+//   edge/routes/      images.ts: the numbered steps of GET /v1/images; image-by-key.ts: the read path;
+//                     progress.ts: GET /v1/progress, a generation's events
 //   edge/rate-limit/  a miss charged to its client
 //   edge/generation/  one GPU call per key (gpu-client.ts), the PNG checked, stored before the answer
 //   edge/responses.ts, edge/problems.ts   what the client gets back; an error as a picture for an
@@ -20,6 +21,7 @@ import { wantsPicture } from './request/wants-picture';
 import { PREFLIGHT_HEADERS } from './responses';
 import { IMAGE_BY_KEY_PATH, imageByKeyRoute } from './routes/image-by-key';
 import { imagesRoute } from './routes/images';
+import { progressRoute } from './routes/progress';
 import { mountPages } from './routes/pages';
 import type { ImageCache, ImageStore } from './storage';
 
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/v1/images', imagesRoute(deps)); // HEAD is routed to GET handlers by Hono
   app.get(IMAGE_BY_KEY_PATH, imageByKeyRoute(deps));
+  app.get('/v1/progress', progressRoute(deps));
   app.options('/v1/*', () => new Response(null, { status: 204, headers: PREFLIGHT_HEADERS }));
   app.all('/v1/images', () => {
     throw methodNotAllowed('GET, HEAD, OPTIONS');

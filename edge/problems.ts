@@ -114,3 +114,18 @@ export function gpuTimeout(timeoutMs: number, retryAfterSeconds: number): Proble
     retryAfterSeconds,
   });
 }
+
+/**
+ * The `error` event of GET /v1/progress when no generation of the picture started within the wait:
+ * watching never starts one. Not an HTTP status of its own (the stream was already a 200).
+ */
+export function nothingInFlight(waitedMs: number): ProblemError {
+  return new ProblemError({
+    type: problemType('nothing-in-flight'),
+    title: 'No generation of this picture is running',
+    status: 404,
+    detail:
+      `No generation of this picture started within ${waitedMs} ms, and it is not stored. Watching never ` +
+      'starts one: request the same query from /v1/images (an <img> does), then watch.',
+  });
+}

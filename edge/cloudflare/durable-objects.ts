@@ -10,6 +10,7 @@ import {
   type GeneratedImage,
   type GenerationJob,
   type ImageGenerator,
+  type WatchOptions,
 } from '../generation/image-generator';
 import { log } from '../log';
 import { gpuUnavailable } from '../problems';
@@ -41,6 +42,11 @@ export class GenerationCoordinator extends DurableObject<Env> {
     if (outcome.ok && outcome.image === null) return null;
     return outcome as GenerationOutcome;
   }
+
+  /** GET /v1/progress's event stream for this object's key (a byte stream crosses RPC; cancelling it leaves). */
+  watch(key: string, options: WatchOptions): Promise<ReadableStream<Uint8Array>> {
+    return this.#generator.watch(key, options);
+  }
 }
 
 async function outcomeOf<T>(running: Promise<T>): Promise<{ ok: true; image: T } | { ok: false; problem: ProblemInit }> {
@@ -67,6 +73,10 @@ export class DurableImageGenerator implements ImageGenerator {
   async join(key: string): Promise<GeneratedImage | undefined> {
     const outcome = await this.#call<GenerationOutcome | null>(key, async (coordinator) => await coordinator.join(key));
     return outcome === null ? undefined : imageOf(outcome);
+  }
+
+  async watch(key: string, options: WatchOptions): Promise<ReadableStream<Uint8Array>> {
+    return this.#call(key, async (coordinator) => await coordinator.watch(key, options));
   }
 
   async #call<T>(key: string, rpc: (coordinator: DurableObjectStub<GenerationCoordinator>) => Promise<T>): Promise<T> {

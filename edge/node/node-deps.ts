@@ -17,6 +17,7 @@ import {
   type GeneratedImage,
   type GenerationJob,
   type ImageGenerator,
+  type WatchOptions,
 } from '../generation/image-generator';
 import { MemoryImageCache } from './memory-image-cache';
 import { MemoryRateLimiter } from './memory-rate-limiter';
@@ -45,10 +46,10 @@ export function nodeDeps(config: NodeEdgeConfig, s3: S3Client): NodeDeps {
  * those whose client hung up — and a picture the GPU already made is stored rather than lost.
  */
 export class DrainableGenerator implements ImageGenerator {
-  readonly #inner: ImageGenerator;
+  readonly #inner: CoalescingGenerator;
   readonly #running = new Set<Promise<GeneratedImage>>();
 
-  constructor(inner: ImageGenerator) {
+  constructor(inner: CoalescingGenerator) {
     this.#inner = inner;
   }
 
@@ -63,6 +64,15 @@ export class DrainableGenerator implements ImageGenerator {
   /** A join waits for a generation already tracked by the caller that started it. */
   join(key: string): Promise<GeneratedImage | undefined> {
     return this.#inner.join(key);
+  }
+
+  watch(key: string, options: WatchOptions): Promise<ReadableStream<Uint8Array>> {
+    return this.#inner.watch(key, options);
+  }
+
+  /** Watchers of `key` now (CoalescingGenerator.watching). */
+  watching(key: string): number {
+    return this.#inner.watching(key);
   }
 
   /** Generations not settled yet (coalesced calls count once per caller). */

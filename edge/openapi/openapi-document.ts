@@ -189,6 +189,31 @@ function imagesOperation(config: EdgeConfig, method: 'get' | 'head'): JsonObject
   };
 }
 
+function progressOperation(config: EdgeConfig): JsonObject {
+  return {
+    operationId: 'watchProgress',
+    summary: 'The progress of a picture being made (server-sent events)',
+    description:
+      'The same query as GET /v1/images names the same picture. A `text/event-stream` of `queued` `{position}`, ' +
+      '`step` `{step, steps, eta_ms}`, then `done` `{url}` (the content URL) or `error` (a problem object), with ' +
+      '`: heartbeat` comments every 15 s. Never starts, signs or charges a generation: it attaches to the one in ' +
+      'flight, is `done` at once for a stored picture, and with neither waits up to 10 s for a generation to start ' +
+      'before an `error` of type `nothing-in-flight`. Close it after `done` or `error` (an EventSource reconnects).',
+    tags: ['pictures'],
+    parameters: imageParameters(config),
+    responses: {
+      200: {
+        description: 'The event stream (never cached).',
+        headers: headers(...CORS, 'Cache-Control'),
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      },
+      400: problem('Bad parameters (`invalid-parameters`), or `seed=random` (no single picture to watch).'),
+      414: problem('The request target is longer than 16 KiB.'),
+      503: STORE_DOWN,
+    },
+  };
+}
+
 function byKeyOperation(method: 'get' | 'head'): JsonObject {
   return {
     operationId: method === 'head' ? 'headImageByKey' : 'getImageByKey',
@@ -248,6 +273,7 @@ export function openApiDocument(config: EdgeConfig): JsonObject {
     paths: {
       '/v1/images': { get: imagesOperation(config, 'get'), head: imagesOperation(config, 'head'), options: PREFLIGHT },
       '/v1/images/{key}.png': { get: byKeyOperation('get'), head: byKeyOperation('head') },
+      '/v1/progress': { get: progressOperation(config) },
       '/openapi.json': {
         get: {
           summary: 'This document',

@@ -40,10 +40,7 @@ export function imagesRoute(deps: AppDeps) {
     }
 
     // 3. The content key of the fully resolved request; no seed means a derived one.
-    const seed = query.seed === 'derived' ? await derivedSeed(query.request) : query.seed;
-    const request: ImageRequest = { ...query.request, seed };
-    const key = await contentKey(request);
-    const contentUrl = new URL(contentPath(key), url).toString();
+    const { request, seed, key, contentUrl } = await resolvedKey(query.request, query.seed, url);
 
     // 4. Cache API, then the image store. A hit is never signed, limited or generated.
     const conditional = isConditional(c.req.header('If-None-Match'), key);
@@ -76,6 +73,14 @@ export function imagesRoute(deps: AppDeps) {
     const outcome = !image.stored ? 'not-stored' : image.alreadyStored ? 'coalesced' : 'generated';
     return imageResponse({ key, seed, outcome, extraHeaders: limitHeaders }, image.png, image.png.byteLength);
   };
+}
+
+/** The picture a query names (its seed chosen): the resolved request, its key and content URL. */
+export async function resolvedKey(unseeded: UnseededImageRequest, choice: number | 'derived', url: URL) {
+  const seed = choice === 'derived' ? await derivedSeed(unseeded) : choice;
+  const request: ImageRequest = { ...unseeded, seed };
+  const key = await contentKey(request);
+  return { request, seed, key, contentUrl: new URL(contentPath(key), url).toString() };
 }
 
 function hitResponse(key: string, found: FoundImage, conditional: boolean): Response {

@@ -1,6 +1,7 @@
 // The demo page's behaviour: fetch the picture URL, show it, offer the snippet, explain errors in words
 // (the API's problem+json: which parameter, how long to wait), remember recent pictures in
-// localStorage. Runs in the browser: `npm run build:demo` bundles it (scripts/build-demo-page.ts) into
+// localStorage. While the picture is made, GET /v1/progress of the same query (an EventSource opened
+// with the fetch) drives a progress bar: queue position, step count, time left. Runs in the browser: `npm run build:demo` bundles it (scripts/build-demo-page.ts) into
 // the file both edges serve as /demo.js.
 
 interface RecentPicture {
@@ -37,6 +38,9 @@ const copy = element('copy', HTMLButtonElement);
 const contentLink = element('content-url', HTMLAnchorElement);
 const recentSection = element('recent-section', HTMLElement);
 const recentList = element('recent', HTMLUListElement);
+const progressBox = element('progress', HTMLDivElement);
+const progressBar = element('progress-bar', HTMLProgressElement);
+const progressText = element('progress-text', HTMLParagraphElement);
 let shownObjectUrl: string | null = null;
 
 // Whitespace runs (line breaks from a paste or Shift+Enter included) become one space: the API
@@ -87,6 +91,63 @@ function explain(response: Response, problem: Problem | null): string {
   if (response.status === 403) return `This server only makes pictures for signed URLs. ${problem?.detail ?? ''}`;
   if (response.status >= 500) return `The picture could not be made right now (${response.status}).${wait}`;
   return problem?.detail || problem?.title || `The server answered ${response.status}.`;
+}
+
+/** The data of GET /v1/progress's events (docs/edge-api.md, "Progress"). */
+interface QueuedEvent {
+  readonly position: number;
+}
+interface StepEvent {
+  readonly step: number;
+  readonly steps: number;
+  readonly eta_ms: number;
+}
+
+function showProgress(text: string, step?: { value: number; max: number }): void {
+  progressBox.hidden = false;
+  progressText.textContent = text;
+  if (step === undefined) {
+    progressBar.removeAttribute('value'); // indeterminate: waiting, not yet counting
+  } else {
+    progressBar.max = step.max;
+    progressBar.value = step.value;
+  }
+}
+
+function timeLeft(etaMs: number): string {
+  if (etaMs === 0) return 'finishing'; // the last step is done; the picture is being decoded and stored
+  const seconds = Math.ceil(etaMs / 1000);
+  return seconds <= 1 ? 'about a second left' : `about ${seconds} s left`;
+}
+
+/**
+ * Watches the generation of the picture `query` names until the picture's own request ends (the
+ * caller closes it). The stream's `done` and `error` only end the watching: the picture's answer is
+ * what the page shows, and a watcher that loses its stream just hides the bar.
+ */
+function watchProgress(query: string): { close(): void } {
+  const source = new EventSource(`/v1/progress?${query}`);
+  const close = () => {
+    source.close();
+    progressBox.hidden = true;
+  };
+  showProgress('Waiting for the generation to start…');
+  source.addEventListener('queued', (event) => {
+    const { position } = JSON.parse(event.data) as QueuedEvent;
+    const ahead = position === 0 ? 'next in the queue' : `${position} ahead in the queue`;
+    showProgress(`Queued: ${ahead}…`);
+  });
+  source.addEventListener('step', (event) => {
+    const { step, steps, eta_ms: eta } = JSON.parse(event.data) as StepEvent;
+    showProgress(`Step ${step} of ${steps} · ${timeLeft(eta)}`, { value: step, max: steps });
+  });
+  source.addEventListener('done', () => {
+    showProgress('Done: loading the picture…', { value: 1, max: 1 });
+    source.close();
+  });
+  // Both the stream's own `error` event (a problem) and a lost connection: stop watching.
+  source.addEventListener('error', close);
+  return { close };
 }
 
 function readRecent(): RecentPicture[] {
@@ -147,7 +208,17 @@ function show(blob: Blob, response: Response, prompt: string): void {
 }
 
 async function generate(prompt: string): Promise<void> {
-  const target = new URL(`/v1/images?${queryFromForm().toString()}`, location.href).href;
+  const query = queryFromForm().toString();
+  const target = new URL(`/v1/images?${query}`, location.href).href;
+  const progress = watchProgress(query);
+  try {
+    await fetchAndShow(target, prompt);
+  } finally {
+    progress.close();
+  }
+}
+
+async function fetchAndShow(target: string, prompt: string): Promise<void> {
   let response: Response;
   try {
     response = await fetch(target, { headers: { Accept: 'image/png, application/problem+json' } });
