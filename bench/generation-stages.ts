@@ -1,8 +1,9 @@
 // Where a generation's time goes, on the tiny-sd fixture with the CPU provider: the pipeline's own
 // stage timings (StageTimings: tokenize, text encoder, denoise split into UNet calls and scheduler
-// arithmetic, VAE, PNG), and, by timing every onnxruntime session.run from outside the pipeline, the
+// arithmetic, VAE + RGB8), and, by timing every onnxruntime session.run from outside the pipeline, the
 // share of the whole that is spent outside onnxruntime (tokenizer, noise, schedulers, guidance, tensor
-// copies, RGB conversion, PNG) — the part this project's TypeScript is responsible for. The figures of
+// copies, RGB conversion) — the part of a batch this project's TypeScript is responsible for. (The PNG is
+// encoded per request after its batch; bench/simulated-gpu.ts measures what that does for throughput.) The figures of
 // one run are ratios of each other; the tiny model's networks are far cheaper than SD's, so on a real
 // model the share outside onnxruntime is much smaller still.
 // Run alone: npx tsx bench/generation-stages.ts [--runs 10] [--steps 20] [--model <a diffusers ONNX folder>]
@@ -112,8 +113,7 @@ export async function runGenerationStagesBench(options: GenerationStagesOptions 
         row('UNet, per step', (s) => t(s).unet / steps),
         row('scheduler (scale_model_input + step), per step', (s) => t(s).scheduler / steps, 3),
         row('rest of denoising (latents, guidance, input assembly), total', (s) => t(s).denoise - t(s).unet - t(s).scheduler),
-        row('VAE decode', (s) => t(s).vae),
-        row('RGB8 + PNG encode', (s) => t(s).png),
+        row('VAE decode + RGB8', (s) => t(s).vae),
         row('**whole generation**', (s) => s.totalMs),
         row('inside onnxruntime (3 networks, all calls)', (s) => s.onnxMs),
         row('**outside onnxruntime, % of the whole**', (s) => (100 * (s.totalMs - s.onnxMs)) / s.totalMs, 1),

@@ -12,7 +12,6 @@ import { assertBatchCompatible } from './batch-compatibility';
 import { BatchMembers, wantedIndices } from './batch-members';
 import { applyGuidance, buildUnetRows, type UnetRow } from './classifier-free-guidance';
 import { FloatFeed } from './float-feed';
-import { encodePng } from './image/encode-png';
 import { decodedImageToRgb8, float16ImageToRgb8 } from './image/to-rgb8';
 import { feedFrom, inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
 import { RandomState } from './random/numpy-random-state';
@@ -85,7 +84,7 @@ export class StableDiffusionPipeline {
     const { width, height } = batch[0]!;
     const latentDims = [LATENT_CHANNELS, height / VAE_DOWNSAMPLING, width / VAE_DOWNSAMPLING] as const;
     const latentSize = latentDims[0] * latentDims[1] * latentDims[2];
-    const timings: StageTimings = { tokenize: 0, textEncoder: 0, denoise: 0, vae: 0, png: 0, unet: 0, scheduler: 0 };
+    const timings: StageTimings = { tokenize: 0, textEncoder: 0, denoise: 0, vae: 0, unet: 0, scheduler: 0 };
 
     // 1. Encode the prompts: the prompt's embeddings, and for every request whose guidance scale
     //    turns classifier-free guidance on, the negative prompt's (or "") before it.
@@ -130,19 +129,18 @@ export class StableDiffusionPipeline {
     // 4. Decode the latents, divided by the VAE's scaling factor, all images in one call.
     started = performance.now();
     const decoded = await this.#decode(members.states, latentDims, latentSize);
-    timings.vae = performance.now() - started;
 
-    // 5. Post-process as diffusers: clip(x / 2 + 0.5, 0, 1), round(x * 255) half-to-even, then PNG.
-    started = performance.now();
-    const made = members.states.map((image, i) => {
+    // 5. Post-process as diffusers: clip(x / 2 + 0.5, 0, 1), round(x * 255) half-to-even, as RGB8 pixels.
+    //    The PNG is not made here: the batch returns as soon as its pixels are ready, and the service
+    //    encodes each picture while the next batch runs (issue #12: nothing but the GPU on its critical path).
+    members.states.forEach((image, i) => {
       const pixels =
         decoded.type === 'float16'
           ? float16ImageToRgb8(decoded.data, i, width, height)
           : decodedImageToRgb8(readFloat32(decoded), i, width, height);
-      return { png: encodePng(pixels, width, height), pixels, width, height, seed: image.request.seed };
+      results[members.indices[i]!] = { pixels, width, height, seed: image.request.seed, timings };
     });
-    timings.png = performance.now() - started;
-    members.indices.forEach((index, i) => (results[index] = { ...made[i]!, timings }));
+    timings.vae = performance.now() - started;
     return results;
   }
 

@@ -1,25 +1,29 @@
-// Plain data types shared by the pipeline's parts (tokenizer, noise, schedulers, loop, PNG).
+// Plain data types shared by the pipeline's parts (tokenizer, noise, schedulers, loop).
 // Nothing here imports onnxruntime: tensors cross module boundaries as typed arrays plus dims.
-/** Milliseconds spent per stage, reported in `Server-Timing` and `sd_stage_seconds`. */
+/**
+ * Milliseconds a batch spent per stage, reported in `Server-Timing` and `sd_stage_seconds` (with the
+ * request's own `queue` and `png` times, which the service measures: a picture's PNG is encoded after
+ * its batch, off the GPU's critical path).
+ */
 export interface StageTimings {
   tokenize: number;
   textEncoder: number;
   denoise: number;
+  /** The VAE decoder call and turning its output into RGB8 pixels. */
   vae: number;
-  png: number;
   /**
    * Parts of `denoise`, summed over all steps (divide by the step count for a per-step figure): the
    * UNet calls, and the scheduler's own arithmetic (`scale_model_input` and `step`). The rest of
    * `denoise` is preparing latents, assembling the UNet's input and guidance. For the bench; the
-   * service's Server-Timing and metrics report the five stages above.
+   * service's Server-Timing and metrics report the four stages above.
    */
   unet: number;
   scheduler: number;
 }
 
+/** One picture as the pipeline makes it: pixels, not yet a PNG (the service encodes it, see encodePngAsync). */
 export interface GeneratedImage {
-  readonly png: Uint8Array;
-  /** Raw RGB8 pixels, row-major, width × height × 3 (what reference comparisons read). */
+  /** Raw RGB8 pixels, row-major, width × height × 3. */
   readonly pixels: Uint8Array;
   readonly width: number;
   readonly height: number;

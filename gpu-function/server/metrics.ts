@@ -9,13 +9,12 @@ import type { StageTimings } from '../pipeline/types';
 export const STAGES = ['queue', 'tokenize', 'text_encoder', 'denoise', 'vae', 'png'] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** Pipeline stage times as StageTimings names them → stage labels. */
+/** A batch's stage times as StageTimings names them → stage labels (queue and png are per request). */
 export const PIPELINE_STAGES: readonly (readonly [keyof StageTimings, Stage])[] = [
   ['tokenize', 'tokenize'],
   ['textEncoder', 'text_encoder'],
   ['denoise', 'denoise'],
   ['vae', 'vae'],
-  ['png', 'png'],
 ];
 
 /** 1 ms … 10 min: a tokenizer call to a 150-step SDXL-sized batch on a CPU. */
@@ -66,7 +65,7 @@ export class ServiceMetrics {
     });
     this.stageSeconds = new Histogram({
       name: 'sd_stage_seconds',
-      help: 'Time per stage: queue once per request, pipeline stages once per batch.',
+      help: 'Time per stage: queue and png once per request, the pipeline stages once per batch.',
       labelNames: ['stage'],
       buckets: STAGE_BUCKETS,
       registers,

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROBLEM_CONTENT_TYPE, problemSchema, type GenerateRequest } from '../../contract';
 import { readModelFolder } from '../../gpu-function/model/model-folder';
+import { encodePng } from '../../gpu-function/pipeline/image/encode-png';
 import { loadPipeline } from '../../gpu-function/pipeline/load-pipeline';
 import { DRAINING_RETRY_AFTER_SECONDS } from '../../gpu-function/server/problems';
 import { decodePng } from '../support/decode-png';
@@ -43,7 +44,8 @@ describe('SIGTERM in the middle of a batch', () => {
         const [expected] = await pipeline.pipeline.generate([
           { prompt: body.prompt, negative_prompt: '', seed: body.seed, steps: body.steps!, guidance: 7.5, width: body.width!, height: body.height!, scheduler: 'pndm' },
         ]);
-        expect(Buffer.from(answers[i]!).equals(Buffer.from(expected!.png)), body.prompt).toBe(true);
+        const png = encodePng(expected!.pixels, expected!.width, expected!.height);
+        expect(Buffer.from(answers[i]!).equals(Buffer.from(png)), body.prompt).toBe(true);
       }
     } finally {
       await pipeline.release();

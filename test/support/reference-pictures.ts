@@ -79,6 +79,4 @@ export async function expectMatchesReference(
   expect(maxDiff, `largest difference from ${entry.png}`).toBeLessThanOrEqual(bounds.maxDiff);
   const share = differing / reference.rgb.length;
   expect(share, `share of values that differ from ${entry.png}`).toBeLessThanOrEqual(bounds.maxShare);
-  // The PNG carries exactly the pixels compared above.
-  expect(decodePng(image!.png).rgb).toEqual(image!.pixels);
 }

@@ -20,6 +20,6 @@ export function transferableImages(images: BatchImages): {
     transfer.add(buffer);
     return view;
   };
-  const owned = images.map((image) => (image === undefined ? undefined : { ...image, png: own(image.png), pixels: own(image.pixels) }));
+  const owned = images.map((image) => (image === undefined ? undefined : { ...image, pixels: own(image.pixels) }));
   return { images: owned, transfer: [...transfer] };
 }

@@ -1,8 +1,9 @@
-// `POST /v1/generate`: validate, fill the model's defaults, queue for a batch, answer the PNG with
-// X-Seed, X-Model and Server-Timing. When its client disconnects or its deadline passes, the request is
-// answered at once (499 in the log, or 504) and its signal goes on to the batcher: still queued, it
-// leaves the queue; already running, the pipeline drops it before the next denoising step, and a batch
-// nobody waits for stops (generation-batcher.ts).
+// `POST /v1/generate`: validate, fill the model's defaults, queue for a batch, encode the picture's PNG
+// once its batch has returned (off the GPU's critical path), answer it with X-Seed, X-Model and
+// Server-Timing. When its client disconnects or its deadline passes, the request is answered at once (499
+// in the log, or 504) and its signal goes on to the batcher: still queued, it leaves the queue; already
+// running, the pipeline drops it before the next denoising step, and a batch nobody waits for stops
+// (generation-batcher.ts).
 import { createHash } from 'node:crypto';
 import type { Handler } from 'hono';
 import { generateRequestSchema, HEADERS } from '../../../contract';
@@ -10,6 +11,7 @@ import type { AppEnv } from '../app-env';
 import { QueueClosedError, QueueFullError } from '../batcher/errors';
 import { errorMessage, type Logger } from '../logger';
 import { PIPELINE_STAGES, type ServiceMetrics, type Stage } from '../metrics';
+import { encodePngAsync } from '../../pipeline/image/encode-png';
 import type { StageTimings } from '../../pipeline/types';
 import { PipelineStoppedError } from '../pipeline-thread/errors';
 import {
@@ -88,18 +90,24 @@ export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
     }
 
     const { result: image, waitedMs, batchSize } = batched;
+    // The batch has returned and the next one may already run: the PNG is made here, per request,
+    // its compression on libuv's thread pool, so it never holds up the GPU.
+    const encoding = performance.now();
+    const png = await encodePngAsync(image.pixels, image.width, image.height);
+    const pngMs = performance.now() - encoding;
     deps.metrics.stageSeconds.observe({ stage: 'queue' }, waitedMs / 1000);
+    deps.metrics.stageSeconds.observe({ stage: 'png' }, pngMs / 1000);
     fields.batch_size = batchSize;
-    fields.timings = stageTimings(waitedMs, image.timings);
-    return new Response(image.png, {
+    fields.timings = stageTimings(waitedMs, image.timings, pngMs);
+    return new Response(png, {
       status: 200,
       headers: {
         'Content-Type': 'image/png',
-        'Content-Length': String(image.png.byteLength),
+        'Content-Length': String(png.byteLength),
         'Cache-Control': 'no-store',
         [HEADERS.seed]: String(image.seed),
         [HEADERS.model]: model.identity.model,
-        [HEADERS.serverTiming]: serverTiming(waitedMs, image.timings),
+        [HEADERS.serverTiming]: serverTiming(waitedMs, image.timings, pngMs),
       },
     });
   };
@@ -125,9 +133,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Milliseconds per stage under the names of Server-Timing and sd_stage_seconds. */
-function stageTimings(queueMs: number, timings: StageTimings): Record<Stage, number> {
+function stageTimings(queueMs: number, timings: StageTimings, pngMs: number): Record<Stage, number> {
   const round = (ms: number): number => Math.round(ms * 10) / 10;
   const result = { queue: round(queueMs) } as Record<Stage, number>;
   for (const [field, stage] of PIPELINE_STAGES) result[stage] = round(timings[field]);
+  result.png = round(pngMs);
   return result;
 }

@@ -73,7 +73,7 @@ describe('requests no longer wanted', () => {
     expect(steps.map((p) => p.requests)).toEqual([[0, 1, 2], [0, 1, 2], [0, 2], [0, 2]]);
     for (const index of [0, 2]) {
       const [alone] = await loaded.pipeline.generate([batch[index]!]);
-      expect(Buffer.from(images[index]!.png).equals(Buffer.from(alone!.png)), `request ${index}`).toBe(true);
+      expect(Buffer.from(images[index]!.pixels).equals(Buffer.from(alone!.pixels)), `request ${index}`).toBe(true);
     }
     // The two survivors differ (the comparison above is not between two copies of one picture).
     expect(Buffer.from(images[0]!.pixels).equals(Buffer.from(images[2]!.pixels))).toBe(false);
@@ -98,7 +98,7 @@ describe('requests no longer wanted', () => {
     expect(steps.map((p) => p.requests)).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 2]]);
     expect(images.map((image) => image === undefined)).toEqual([false, false, true]);
     const [alone] = await loaded.pipeline.generate([batch[1]!]);
-    expect(Buffer.from(images[1]!.png).equals(Buffer.from(alone!.png))).toBe(true);
+    expect(Buffer.from(images[1]!.pixels).equals(Buffer.from(alone!.pixels))).toBe(true);
   });
 });
 

@@ -51,7 +51,7 @@ describe('tiny-sd (float timestep, weights inside the graph)', () => {
     const together = await loaded.pipeline.generate(batch);
     for (const [i, request] of batch.entries()) {
       const [alone] = await loaded.pipeline.generate([request]);
-      expect(Buffer.from(together[i]!.png).equals(Buffer.from(alone!.png)), `request ${i}`).toBe(true);
+      expect(Buffer.from(together[i]!.pixels).equals(Buffer.from(alone!.pixels)), `request ${i}`).toBe(true);
     }
     // Different requests really made different pictures (the comparison above could not pass vacuously).
     expect(Buffer.from(together[1]!.pixels).equals(Buffer.from(together[2]!.pixels))).toBe(false);

@@ -1,4 +1,4 @@
-// The pipeline reports where a batch's time went: the five stages of Server-Timing, and inside
+// The pipeline reports where a batch's time went: its four stages of Server-Timing, and inside
 // `denoise` the UNet calls and the scheduler's own arithmetic (bench/generation-stages.ts reads the
 // split to give per-step figures). Only the accounting is pinned here, never a duration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ const request: ResolvedGeneration = {
   scheduler: 'euler',
 };
 
-const STAGES = ['tokenize', 'textEncoder', 'denoise', 'vae', 'png', 'unet', 'scheduler'] as const satisfies readonly (keyof StageTimings)[];
+const STAGES = ['tokenize', 'textEncoder', 'denoise', 'vae', 'unet', 'scheduler'] as const satisfies readonly (keyof StageTimings)[];
 
 describe('stage timings', () => {
   it('reports every stage, and the UNet and scheduler time as parts of denoise', async () => {

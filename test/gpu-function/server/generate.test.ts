@@ -10,6 +10,7 @@ import { type GenerateRequest, modelInfoSchema, type ModelInfo } from '../../../
 import { readModelFolder } from '../../../gpu-function/model/model-folder';
 import { loadPipeline, type LoadedPipeline } from '../../../gpu-function/pipeline/load-pipeline';
 import { decodePng } from '../../support/decode-png';
+import { encodePng } from '../../../gpu-function/pipeline/image/encode-png';
 import { generate, generatePng, type InProcessService, ROOT, startReady, TINY_SD } from '../../support/gpu-function-service';
 
 interface ManifestEntry {
@@ -48,8 +49,9 @@ describe.each(manifest.map((entry) => [entry.png, entry] as const))('%s', (_name
     expect(timing.map((m) => m?.[1])).toEqual(['queue', 'tokenize', 'text_encoder', 'denoise', 'vae', 'png']);
     for (const m of timing) expect(Number(m![2])).toBeGreaterThanOrEqual(0);
 
+    // The pipeline's pixels, encoded as encodePng encodes them (the service encodes after the batch).
     const [expected] = await direct.pipeline.generate([{ ...entry.request, negative_prompt: '' }]);
-    expect(Buffer.from(png).equals(Buffer.from(expected!.png))).toBe(true);
+    expect(Buffer.from(png).equals(Buffer.from(encodePng(expected!.pixels, expected!.width, expected!.height)))).toBe(true);
 
     // And it is diffusers' picture within float noise (the pipeline's own acceptance bound).
     const reference = decodePng(new Uint8Array(await readFile(join(REFS, entry.png))));
@@ -95,7 +97,7 @@ describe('an empty prompt', () => {
     // guided picture is the unguided one, byte for byte — and the pipeline's own on this thread.
     expect(Buffer.from(guided).equals(Buffer.from(await generatePng(gpu.url, { ...request, guidance: 1 })))).toBe(true);
     const [expected] = await direct.pipeline.generate([{ ...request, negative_prompt: '', guidance: 7.5, width: 32, height: 32, scheduler: 'pndm' }]);
-    expect(Buffer.from(guided).equals(Buffer.from(expected!.png))).toBe(true);
+    expect(Buffer.from(guided).equals(Buffer.from(encodePng(expected!.pixels, expected!.width, expected!.height)))).toBe(true);
     expect(Buffer.from(guided).equals(Buffer.from(await generatePng(gpu.url, { ...request, prompt: 'a lighthouse' })))).toBe(false);
   });
 });

@@ -54,9 +54,10 @@ it('counts images, batches, stage times, queue depth and requests as they happen
   expect(delta('sd_batch_size_sum')).toBe(4);
   expect(after.bucketCount('sd_batch_size', 2, 1)).toBe(2);
   expect(after.value('sd_queue_depth')).toBe(0);
-  // Queue time once per request; pipeline stages once per batch.
+  // Queue and PNG time once per request (each picture is encoded after its batch); pipeline stages once per batch.
   expect(delta('sd_stage_seconds_count', { stage: 'queue' })).toBe(4);
-  for (const stage of ['tokenize', 'text_encoder', 'denoise', 'vae', 'png']) {
+  expect(delta('sd_stage_seconds_count', { stage: 'png' })).toBe(4);
+  for (const stage of ['tokenize', 'text_encoder', 'denoise', 'vae']) {
     expect(delta('sd_stage_seconds_count', { stage }), stage).toBe(2);
   }
   expect(delta('sd_stage_seconds_sum', { stage: 'denoise' })).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { constants, inflateSync } from 'node:zlib';
 import { decode as fastPngDecode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PNG_OPTIONS, encodePng } from '../../../../gpu-function/pipeline/image/encode-png';
+import { DEFAULT_PNG_OPTIONS, encodePng, encodePngAsync } from '../../../../gpu-function/pipeline/image/encode-png';
 import type { PngFilter } from '../../../../gpu-function/pipeline/image/png-filters';
 import { RandomState } from '../../../../gpu-function/pipeline/random/numpy-random-state';
 import { decodePng } from '../../../support/decode-png';
@@ -72,6 +72,15 @@ describe('encodePng', () => {
     for (const options of [{}, { level: 9, strategy: constants.Z_DEFAULT_STRATEGY }, { level: 0 }]) {
       expect(sha256(decodePng(encodePng(rgb, 40, 30, options)).rgb)).toBe(sha256(rgb));
     }
+  });
+
+  it('gives the same bytes encoded asynchronously (compression on the thread pool) as at once', async () => {
+    for (const options of [{}, { filter: 'paeth' as const, level: 6, strategy: constants.Z_DEFAULT_STRATEGY }]) {
+      const rgb = testImage(64, 48, 11);
+      const sync = encodePng(rgb, 64, 48, options);
+      expect(Buffer.from(await encodePngAsync(rgb, 64, 48, options)).equals(Buffer.from(sync))).toBe(true);
+    }
+    await expect(encodePngAsync(new Uint8Array(12), 2, 3)).rejects.toThrow(/must have 18 bytes, got 12/);
   });
 
   it('decodes identically with an independent decoder (fast-png, CRCs checked)', () => {
