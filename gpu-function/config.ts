@@ -122,7 +122,7 @@ const envSchema = z.object({
     .transform((v) => v ?? 'auto'),
   INTRA_OP_THREADS: wholeNumber(1, 1024).optional(),
   MAX_BATCH_SIZE: count(4, 1, 64),
-  BATCH_TIMEOUT_MS: count(100, 0, 60_000),
+  BATCH_TIMEOUT_MS: count(0, 0, 60_000),
   MAX_QUEUE: count(32, 0, 100_000),
   REQUEST_TIMEOUT_MS: count(120_000, 1, 3_600_000),
   SHUTDOWN_GRACE_MS: count(25_000, 0, 3_600_000),

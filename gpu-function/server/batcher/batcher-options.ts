@@ -18,7 +18,10 @@ export interface BatcherOptions<Item, Result, Progress = never> {
    * than this on its own still runs, alone. @default Infinity
    */
   readonly maxBatchWeight?: number;
-  /** Longest wait of a batch's first item for companions, in ms; 0 runs whatever is there at once. @default 100 */
+  /**
+   * Longest wait for companions of an item that arrived while the device was idle, in ms; 0 runs it at
+   * once. An item that arrived while a batch ran never waits longer than that batch. @default 0
+   */
   readonly batchTimeoutMs?: number;
   /** Most items waiting (the running batch not counted); past it `add` rejects with QueueFullError. @default Infinity */
   readonly maxQueue?: number;

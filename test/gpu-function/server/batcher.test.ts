@@ -72,6 +72,32 @@ describe('forming batches', () => {
     for (const r of results) expect(r.waitedMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('by default runs an item that finds the device idle at once, without waiting for companions', async () => {
+    const { batcher, batches } = recordingBatcher({ maxBatchSize: 8 });
+    const result = batcher.add(item('a', 1));
+    // Started within add(): no timer stood between the item and the device.
+    expect(batcher.running).toBe(1);
+    expect((await result).batchSize).toBe(1);
+    expect(batches).toEqual([[1]]);
+  });
+
+  it('never holds items that arrived while a batch ran: they go as soon as it ends, whatever batchTimeoutMs', async () => {
+    const { batcher, batches, state } = recordingBatcher({ maxBatchSize: 2, batchTimeoutMs: 600_000 });
+    const gate = deferred();
+    state.gate = gate.promise;
+    const full = [1, 2].map((n) => batcher.add(item('a', n)));
+    await Promise.resolve();
+    expect(batcher.running).toBe(2);
+    // These two arrive while the device is busy; neither fills a batch of 2 with its own key.
+    const later = [batcher.add(item('a', 3)), batcher.add(item('b', 4))];
+    state.gate = undefined;
+    gate.resolve();
+    // Were either to wait out the 10-minute window once the device is free, the test would time out.
+    const results = await Promise.all([...full, ...later]);
+    expect(batches).toEqual([[1, 2], [3], [4]]);
+    expect(results.map((r) => r.batchSize)).toEqual([2, 2, 1, 1]);
+  });
+
   it('runs a batch short once its first item has waited batchTimeoutMs', async () => {
     const { batcher, batches } = recordingBatcher({ maxBatchSize: 8, batchTimeoutMs: 20 });
     const result = await batcher.add(item('a', 1));
@@ -362,7 +388,7 @@ describe('failures', () => {
   });
 
   it('rejects with a TypeError when run answers the wrong number of results', async () => {
-    const batcher = new Batcher<Item, string>({ keyOf: (i) => i.key, maxBatchSize: 2, run: async () => ['only one'] });
+    const batcher = new Batcher<Item, string>({ keyOf: (i) => i.key, maxBatchSize: 2, batchTimeoutMs: 600_000, run: async () => ['only one'] });
     const both = [batcher.add(item('a', 1)), batcher.add(item('a', 2))];
     for (const p of both) await expect(p).rejects.toThrow('Expected `run` to return 2 results, got 1');
   });
