@@ -34,7 +34,10 @@ export type ExecutionProvider = 'cuda' | 'cpu';
 export interface OpenModelOptions {
   /** `auto` tries CUDA and falls back to the CPU with one log line; `cuda` fails when CUDA cannot be used. */
   readonly provider: ExecutionProviderSetting;
-  /** Threads for one operator. @default os.availableParallelism() */
+  /**
+   * Threads for one operator. @default os.availableParallelism() on the CPU; 1 on CUDA, where only the
+   * few nodes CUDA does not take (shape arithmetic) run on the CPU (see sessionOptionsFor).
+   */
   readonly intraOpThreads?: number;
   /** CUDA device. @default 0 */
   readonly deviceId?: number;
@@ -59,11 +62,11 @@ export interface ModelSession {
 let cudaUnavailable: string | undefined;
 
 export async function openModelSession(modelPath: string, options: OpenModelOptions): Promise<ModelSession> {
-  const base = sessionOptions(options);
+  const onCpu = { ...sessionOptionsFor('cpu', options), executionProviders: ['cpu'] };
   if (options.provider === 'cpu' || (options.provider === 'auto' && cudaUnavailable !== undefined)) {
-    return wrap(modelPath, 'cpu', await create(modelPath, { ...base, executionProviders: ['cpu'] }));
+    return wrap(modelPath, 'cpu', await create(modelPath, onCpu));
   }
-  const cuda = { ...base, executionProviders: [{ name: 'cuda', deviceId: options.deviceId ?? 0 }] };
+  const cuda = { ...sessionOptionsFor('cuda', options), executionProviders: [{ name: 'cuda', deviceId: options.deviceId ?? 0 }] };
   try {
     // onnxruntime's own logger may also print why the CUDA library did not load (its default logger,
     // which session options do not silence); the line below is the one to read.
@@ -79,12 +82,27 @@ export async function openModelSession(modelPath: string, options: OpenModelOpti
     }
     cudaUnavailable = reason;
     options.log(`onnxruntime: CUDA is not available (${reason}); running on the CPU (EXECUTION_PROVIDER=auto)`);
-    return wrap(modelPath, 'cpu', await create(modelPath, { ...base, executionProviders: ['cpu'] }));
+    return wrap(modelPath, 'cpu', await create(modelPath, onCpu));
   }
 }
 
-function sessionOptions(options: OpenModelOptions): InferenceSession.SessionOptions {
-  const intraOpThreads = options.intraOpThreads ?? availableParallelism();
+/**
+ * Session settings per execution provider (docs/gpu-performance.md, "Session settings").
+ *
+ * On the CPU the networks are the work: each operator spreads over every core, and onnxruntime's
+ * threads spin between operators (its default), trading some CPU for latency.
+ *
+ * On CUDA the GPU does the work and the CPU's job is to launch kernels and run the service's own
+ * JavaScript: the pipeline's loop in its worker thread, HTTP and PNG encoding on the main thread, zlib on
+ * libuv's pool. onnxruntime's intra-op pool then only runs the few nodes CUDA does not take (shape
+ * arithmetic), and a pool of all cores that spins between them (onnxruntime spins for a while before it
+ * sleeps) would take cores from exactly that JavaScript. So: one thread unless INTRA_OP_THREADS says
+ * otherwise (the calling thread itself, no pool), and no spinning
+ * (`session.intra_op.allow_spinning` / `session.inter_op.allow_spinning` = 0, onnxruntime's
+ * session-option config keys).
+ */
+export function sessionOptionsFor(provider: ExecutionProvider, options: Pick<OpenModelOptions, 'intraOpThreads'>): InferenceSession.SessionOptions {
+  const intraOpThreads = options.intraOpThreads ?? (provider === 'cuda' ? 1 : availableParallelism());
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) {
     throw new RangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
   }
@@ -100,6 +118,7 @@ function sessionOptions(options: OpenModelOptions): InferenceSession.SessionOpti
     enableCpuMemArena: true,
     enableMemPattern: true,
     logSeverityLevel: 3,
+    ...(provider === 'cuda' ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // in Python (/work/team/pyref) on the same inputs (the formulas are repeated in the comments); the CPU
 // kernels may sum in another order with other thread counts, hence the 1e-5 tolerance.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import {
   makeTensor,
   openModelSession,
   readFloat32,
+  sessionOptionsFor,
   type ModelSession,
 } from '../../../gpu-function/pipeline/onnx-runtime';
 
@@ -266,5 +268,37 @@ describe('feedFrom', () => {
     expect(Array.from(widened.data as Float32Array)).toEqual([0.5, -2, 65504, 1.1920928955078125e-7]);
     expect(feedFrom(session('float16'), 'x', widened).data).toEqual(halves.data);
     expect(() => feedFrom(session('float16'), 'y', halves)).toThrow("graph.onnx has no input 'y'");
+  });
+});
+
+describe('session settings per provider', () => {
+  it('spreads CPU sessions over every core and leaves spinning on', () => {
+    const options = sessionOptionsFor('cpu', {});
+    expect(options.intraOpNumThreads).toBe(availableParallelism());
+    expect(options.extra).toBeUndefined();
+  });
+
+  it('keeps CUDA sessions off the cores the JavaScript needs: one intra-op thread, no spinning', () => {
+    const options = sessionOptionsFor('cuda', {});
+    expect(options.intraOpNumThreads).toBe(1);
+    expect(options.extra).toEqual({ session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+    // INTRA_OP_THREADS still wins on either provider.
+    expect(sessionOptionsFor('cuda', { intraOpThreads: 4 }).intraOpNumThreads).toBe(4);
+    expect(() => sessionOptionsFor('cuda', { intraOpThreads: 0 })).toThrow(RangeError);
+  });
+
+  it("are settings onnxruntime-node 1.30 accepts (the CUDA ones tried on the CPU provider)", async () => {
+    // Imported here only: the service reaches onnxruntime through onnx-runtime.ts alone.
+    const { InferenceSession } = await import('onnxruntime-node');
+    const session = await InferenceSession.create(`${TINY_SD}/vae_decoder/model.onnx`, {
+      ...sessionOptionsFor('cuda', {}),
+      executionProviders: ['cpu'],
+    });
+    expect(session.inputNames).toEqual(['latent_sample']);
+    await session.release();
+    // The binding checks the shape of `extra` (string values only), so a wrong one would have failed above.
+    await expect(
+      InferenceSession.create(`${TINY_SD}/vae_decoder/model.onnx`, { extra: { session: { intra_op: { allow_spinning: 0 } } } }),
+    ).rejects.toThrow('sessionOptions.extra value must be a string');
   });
 });
