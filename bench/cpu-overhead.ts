@@ -65,8 +65,9 @@ export async function runCpuOverheadBench(options: CpuOverheadOptions = {}): Pro
     title: `CPU time outside onnxruntime per picture, SD 1.x 512² (before → after, in one run)`,
     lines: [
       `Latents 4×64×64, guidance 7.5 (two UNet rows per image), fp16 graphs; stand-in networks answer at once, so every ` +
-        `figure is the pipeline's own JavaScript. Before = commit ${after.BASELINE_SHORT}, loaded from git into the same ` +
-        `process; median of ${rounds} interleaved rounds; ${machineLine()}.`,
+        `figure is the pipeline's own JavaScript, timed as CPU time (process.cpuUsage: on a shared machine, the work ` +
+        `rather than the wait for a core; on an idle core the same). Before = commit ${after.BASELINE_SHORT}, loaded from ` +
+        `git into the same process; median of ${rounds} interleaved rounds; ${machineLine()}.`,
       '',
       ...stages,
       '',
@@ -106,13 +107,15 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
   const samples = new Map<string, Sample[]>();
   const once = async (version: keyof Versions, scheduler: SchedulerName, size: number): Promise<void> => {
     const batch = forVersion(version, batchOf(scheduler, size));
-    const started = performance.now();
+    const [cpu, wall] = [after.cpuMicroseconds(), performance.now()];
     const images = await pipelines[version].generate(batch);
-    const ms = performance.now() - started;
+    const ms = (after.cpuMicroseconds() - cpu) / 1000;
+    // The pipeline times its stages by the clock; their shares of the clock time apportion the CPU time.
+    const share = ms / (performance.now() - wall);
     const timings = images[0]!.timings as GeneratedImage['timings'] & { png?: number };
     const key = `${version}/${scheduler}/${size}`;
     const list = samples.get(key) ?? [];
-    list.push({ perPicture: ms / size, png: (timings.png ?? 0) / size, perStep: timings.denoise / steps / size });
+    list.push({ perPicture: ms / size, png: ((timings.png ?? 0) * share) / size, perStep: (timings.denoise * share) / steps / size });
     samples.set(key, list);
   };
   // Warm both versions' code paths (JIT, the float16 tables) on every shape before timing.
@@ -127,7 +130,7 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
 
   const pick = (key: string, f: (s: Sample) => number) => median(samples.get(key)!.map(f));
   const lines = [
-    `**Whole pictures** (\`generate()\` with stand-in networks, ${steps} steps, batches of 1, 4 and 8): milliseconds of ` +
+    `**Whole pictures** (\`generate()\` with stand-in networks, ${steps} steps, batches of 1, 4 and 8): CPU milliseconds of ` +
       `JavaScript per picture on the batch's path — what the next batch waits for. Before, that included the ` +
       `picture's PNG (the share in brackets); after, the batch returns pixels and each PNG is encoded after it, ` +
       `while the next batch runs (its cost is the PNG row above; the throughput it gains is in the simulated-GPU ` +

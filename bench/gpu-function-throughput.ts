@@ -10,7 +10,7 @@
 // shared machine hits all of them alike; each cell is the median over the rounds.
 //
 // Run: npx tsx bench/gpu-function-throughput.ts [--model test/fixtures/tiny-sd] [--size 64] [--steps 20]
-//        [--requests 24] [--rounds 3] [--provider cpu]
+//        [--requests 24] [--rounds 3] [--provider cpu] [--guidance 7.5]
 // Prints a markdown table. Closed loop: `concurrency` clients each send their next request as soon as
 // the previous one is answered; every request has its own seed. Figures, never pass/fail.
 // runGpuFunctionThroughputBench() is what bench/run.ts calls.
@@ -36,6 +36,8 @@ export interface ThroughputOptions {
   readonly rounds?: number;
   /** EXECUTION_PROVIDER. @default 'cpu' */
   readonly provider?: string;
+  /** DEFAULT_GUIDANCE. @default 7.5 (0 for SD-Turbo) */
+  readonly guidance?: number;
 }
 
 type Settings = Required<ThroughputOptions>;
@@ -65,6 +67,7 @@ async function startService(args: Settings, maxBatchSize: number, batchTimeoutMs
       DEFAULT_WIDTH: String(args.size),
       DEFAULT_HEIGHT: String(args.size),
       DEFAULT_STEPS: String(args.steps),
+      DEFAULT_GUIDANCE: String(args.guidance),
       HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -163,6 +166,7 @@ export async function runGpuFunctionThroughputBench(options: ThroughputOptions =
     requests: options.requests ?? 24,
     rounds: options.rounds ?? 3,
     provider: options.provider ?? 'cpu',
+    guidance: options.guidance ?? 7.5,
   };
   const { size, steps, requests, rounds } = args;
   const out: string[] = [];
@@ -237,7 +241,7 @@ export async function runGpuFunctionThroughputBench(options: ThroughputOptions =
   const unbatched = results.get('unbatched')!;
   const fmt = (value: number, digits = 2): string => value.toFixed(digits);
   out.push(
-    `GPU function throughput — model ${args.model}, ${size}×${size}, ${steps} steps, guidance 7.5, ` +
+    `GPU function throughput — model ${args.model}, ${size}×${size}, ${steps} steps, guidance ${args.guidance}, ` +
       `${requests} requests per cell, median of ${rounds} interleaved rounds, ` +
       `provider ${args.provider}; ${machineLine()}. MAX_BATCH_SIZE 8; "default" is BATCH_TIMEOUT_MS=0 ` +
       `(a batch starts as soon as the device is free), "window" is BATCH_TIMEOUT_MS=100 (the old default).`,
@@ -275,6 +279,7 @@ if (isMain(import.meta.url)) {
       requests: { type: 'string' },
       rounds: { type: 'string' },
       provider: { type: 'string' },
+      guidance: { type: 'string' },
     },
   });
   const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
@@ -285,6 +290,7 @@ if (isMain(import.meta.url)) {
     requests: number(values.requests),
     rounds: number(values.rounds),
     provider: values.provider,
+    guidance: number(values.guidance),
   };
   printSection(await runGpuFunctionThroughputBench(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))));
 }
