@@ -9,12 +9,14 @@
 // Each bench also runs alone: npx tsx bench/<name>.ts (its flags are in its header comment).
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { runCpuOverheadBench } from './cpu-overhead';
 import { runEdgeCpuBench } from './edge-cpu';
 import { runHitPathBench } from './edge-hit-path';
 import { runEdgeLoadBench } from './edge-load';
 import { runGenerationStagesBench } from './generation-stages';
 import { runGpuFunctionThroughputBench } from './gpu-function-throughput';
 import { runPngEncodeBench } from './png-encode';
+import { runSimulatedGpuBench } from './simulated-gpu';
 import { type BenchSection, machineLine, printSection } from './support/stats';
 
 interface Bench {
@@ -27,6 +29,8 @@ const BENCHES: readonly Bench[] = [
   { name: 'edge-hit-path', run: (quick) => runHitPathBench(quick ? { seconds: 2, rounds: 1 } : {}) },
   { name: 'edge-load', run: (quick) => runEdgeLoadBench(quick ? { seconds: 2, rounds: 1 } : {}) },
   { name: 'generation-stages', run: (quick) => runGenerationStagesBench(quick ? { runs: 3 } : {}) },
+  { name: 'cpu-overhead', run: (quick) => runCpuOverheadBench(quick ? { rounds: 2 } : {}) },
+  { name: 'simulated-gpu', run: (quick) => runSimulatedGpuBench(quick ? { requests: 30, rounds: 1 } : {}) },
   { name: 'png-encode', run: (quick) => runPngEncodeBench({ iterations: quick ? 10 : 30, summary: true }) },
   { name: 'gpu-function-throughput', run: (quick) => runGpuFunctionThroughputBench(quick ? { requests: 8, rounds: 1 } : { rounds: 2 }) },
 ];
