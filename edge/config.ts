@@ -68,18 +68,44 @@ export const count = (fallback: number, max: number) =>
  */
 export const DEFAULT_HOLD_MS = 25_000;
 
-const optionalSecret = z.preprocess(unsetIfBlank, z.string().optional());
+/**
+ * A secret: absent means "off"; present but blank is a mistake (a template's empty value, a paste that
+ * went wrong) and never "off", or an edge meant to be locked would quietly run open.
+ */
+const secret = z
+  .string()
+  .refine((value) => value.trim() !== '', 'is set but blank: give it a value, or remove it to turn it off')
+  .optional();
+
+/**
+ * RFC 2104 §3: an HMAC key shorter than the hash's output (32 bytes for SHA-256) weakens it; `openssl rand
+ * -base64 32` gives 44 characters.
+ */
+export const MIN_URL_SIGNING_KEY_BYTES = 32;
+
+const urlSigningKey = secret.refine(
+  (value) => value === undefined || value.trim() === '' || new TextEncoder().encode(value).length >= MIN_URL_SIGNING_KEY_BYTES,
+  `must be at least ${MIN_URL_SIGNING_KEY_BYTES} bytes (e.g. openssl rand -base64 32)`,
+);
 
 const varsSchema = z.object({
   GPU_FUNCTION_URL: z.preprocess(unsetIfBlank, z.url({ protocol: /^https?$/ }).optional()),
-  GPU_FUNCTION_TOKEN: optionalSecret,
+  GPU_FUNCTION_TOKEN: secret,
   GPU_TIMEOUT_MS: count(120_000, 3_600_000),
   GPU_MAX_RETRIES: count(2, 10),
   GPU_RETRY_MAX_WAIT_MS: count(10_000, 600_000),
   RATE_LIMIT_PER_MINUTE: count(10, 1_000_000),
   HOLD_MS: count(DEFAULT_HOLD_MS, 3_600_000),
-  URL_SIGNING_KEY: optionalSecret,
-  API_KEYS: optionalSecret,
+  PUBLIC_ORIGIN: z.preprocess(
+    unsetIfBlank,
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => new URL(url).origin === url.replace(/\/$/, ''), 'must be an origin only, like https://img.example.com')
+      .transform((url) => new URL(url).origin)
+      .optional(),
+  ),
+  URL_SIGNING_KEY: urlSigningKey,
+  API_KEYS: secret,
   MODELS: modelProfilesSchema,
 });
 
@@ -99,18 +125,26 @@ export interface EdgeConfig {
   readonly gpu: GpuSettings;
   readonly models: readonly ModelProfile[];
   readonly defaultModel: ModelProfile;
-  /** Generations per client per minute; 0 = no limit. */
+  /** Tokens per client per minute (a default-sized generation costs one); 0 = no limit. */
   readonly rateLimitPerMinute: number;
   /**
    * How long a GET waits for a generation before answering a redirect to itself (the generation goes
    * on; the redirected request waits again); 0 = wait for the whole generation.
    */
   readonly holdMs: number;
+  /** The origin of every cache key (PUBLIC_ORIGIN, else CACHE_ORIGIN): never the request's own. */
+  readonly cacheOrigin: string;
   /** When set, a request that would generate must carry a valid `sig`. */
   readonly urlSigningKey: string | undefined;
   /** Known API keys; empty = keys are not used and clients are told apart by address. */
   readonly apiKeys: readonly string[];
 }
+
+/**
+ * The cache keys' origin when PUBLIC_ORIGIN is unset. Fixed, so neither a Host header nor a request's
+ * spelling can make one picture many cache entries (docs/edge-configuration.md, PUBLIC_ORIGIN).
+ */
+export const CACHE_ORIGIN = 'https://dreamurl.internal';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -139,6 +173,7 @@ export function parseConfig(vars: Readonly<Record<string, unknown>>): EdgeConfig
     defaultModel: defaultProfile(models),
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     holdMs: v.HOLD_MS,
+    cacheOrigin: v.PUBLIC_ORIGIN ?? CACHE_ORIGIN,
     urlSigningKey: v.URL_SIGNING_KEY,
     apiKeys: Object.freeze(parseKeyList(v.API_KEYS)),
   });

@@ -57,6 +57,16 @@ export function signatureRequired(hasSignature: boolean): ProblemError {
   });
 }
 
+/** 403: a signed URL past its `exp`; the picture, once stored, stays readable without one. */
+export function signatureExpired(expiresAt: number): ProblemError {
+  return new ProblemError({
+    type: problemType('signature-expired'),
+    title: 'The signature has expired',
+    status: 403,
+    detail: `This URL could generate until ${new Date(expiresAt * 1000).toISOString()}; ask for a new one.`,
+  });
+}
+
 export function rateLimited(retryAfterSeconds: number, headers: Record<string, string>): ProblemError {
   return new ProblemError({
     type: problemType('rate-limited'),

@@ -1,6 +1,6 @@
 // Where pictures live. The image store is the truth: one object per content key at
 // `images/<key>.png`, with the request as metadata (R2 on Workers, S3 on Node). The image cache is the
-// fast path in front of it, keyed by content URL (`<origin>/v1/images/<key>.png`): the Cache API on
+// fast path in front of it, keyed by content URL on a fixed origin (cacheUrl): the Cache API on
 // Workers (per data centre), an in-memory LRU on Node; it may forget anything at any time.
 // Implementations only move bytes and string metadata; they never interpret either.
 import { PIPELINE_VERSION } from '../contract';

@@ -1,7 +1,7 @@
 // Mints a signed picture URL for a site owner:
 //   URL_SIGNING_KEY=… npm run sign -- --prompt "a lighthouse at dusk" [--seed 42] [--steps 30]
 //     [--guidance 7.5] [--width 512] [--height 512] [--scheduler euler] [--model sd-v1-4]
-//     [--negative-prompt "fog"] [--origin https://img.example.com]
+//     [--negative-prompt "fog"] [--exp <Unix seconds>] [--origin https://img.example.com]
 // The key comes only from the environment, never from the command line (shell history, ps).
 // Only the parameters given are signed; the edge fills in the rest from the model's defaults.
 import { parseArgs } from 'node:util';
@@ -18,6 +18,8 @@ const PARAMS: Readonly<Record<string, string>> = {
   height: 'height',
   scheduler: 'scheduler',
   model: 'model',
+  /** The signature stops letting the URL generate after this second (docs/edge-api.md, Signed URLs). */
+  exp: 'exp',
 };
 
 function usage(message: string): never {

@@ -1,7 +1,8 @@
 // The Worker's stores behind edge/storage.ts's interfaces: the pictures in R2 (the IMAGES binding),
 // and the Cache API (caches.default) in front of them. Cache entries are the PNG response with an
-// immutable Cache-Control, so Cloudflare keeps them as long as its eviction allows; Cloudflare's docs
-// recommend keys on the request's own host, hence content URLs on the request origin.
+// immutable Cache-Control, so Cloudflare keeps them as long as its eviction allows. Keys are content
+// URLs on one fixed origin (cacheUrl); Cloudflare's Cache API docs advise the Worker's own hostname,
+// which PUBLIC_ORIGIN sets (docs/edge-configuration.md).
 import {
   type CachedImage,
   type ImageCache,

@@ -1,7 +1,7 @@
 // The client of the GPU function's `POST /v1/generate`. It turns every way that call can go wrong
 // into the right problem for our client, and never lets a doubtful picture through:
 //   unreachable → 503 + Retry-After; 503 (or 429) + Retry-After → bounded retries, then 503;
-//   other status → 502; not a complete PNG of the requested size, or another model → 502;
+//   other status → 502; not a complete PNG of the requested size, another model, another or no seed → 502;
 //   no complete answer within the time budget → 504.
 // The tunable bounds are settings (edge/config.ts); the fixed ones are here.
 import { HEADERS, readCapped, type ResolvedGeneration } from '../../contract';
@@ -88,8 +88,9 @@ function checkAnswer(target: GpuTarget, body: ResolvedGeneration, headers: Heade
   if (model !== target.expectedModel) {
     throw badGpuResponse(`The picture came from model ${model ?? '(none)'}, not ${target.expectedModel}.`);
   }
+  // No X-Seed is as doubtful as a wrong one: nothing says this picture is the one the key names.
   const seed = headers.get(HEADERS.seed);
-  if (seed !== null && seed !== String(body.seed)) throw badGpuResponse(`The picture has seed ${seed}, not ${body.seed}.`);
+  if (seed !== String(body.seed)) throw badGpuResponse(`The picture has seed ${seed ?? '(none)'}, not ${body.seed}.`);
 }
 
 /** The answer's bytes, capped; a broken-off body is a 502, or a 504 when our deadline cut it. */

@@ -2,7 +2,7 @@
 // names, same parser: edge/config.ts), the S3 store (the S3_* variables of docs/storage.md, shared
 // with `npm run infra:bucket` so both read a store the same way), and what only a Node process needs
 // — where to listen, the LRU budget, whom to trust for client addresses, how long to drain on
-// shutdown. Errors name the setting, never its value (some are secrets).
+// shutdown, how long a client may stall and how many connections it serves at once. Errors name the setting, never its value (some are secrets).
 import { z } from 'zod';
 import { issueLines, unsetIfBlank } from '../../contract';
 import { ConfigError, count, type EdgeConfig, parseConfig } from '../config';
@@ -65,6 +65,8 @@ const nodeSchema = z.object({
   IMAGE_CACHE_MAX_BYTES: count(256 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
   CLIENT_IP_HEADER: headerName,
   SHUTDOWN_TIMEOUT_MS: count(30_000, 3_600_000),
+  CLIENT_TIMEOUT_MS: count(30_000, 3_600_000),
+  MAX_CONNECTIONS: count(1024, 1_000_000),
 });
 
 export interface NodeEdgeConfig {
@@ -77,6 +79,13 @@ export interface NodeEdgeConfig {
   readonly clientIpHeader: string | undefined;
   /** How long a SIGTERM waits for requests and generations in flight. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long a client may take to send its request head, and may pause while reading an answer, before
+   * its connection is closed; 0 = never (Node's own defaults then apply to the request head).
+   */
+  readonly clientTimeoutMs: number;
+  /** Open connections at most; more are closed as they arrive. 0 = no cap. */
+  readonly maxConnections: number;
 }
 
 export function parseNodeConfig(env: Readonly<Record<string, string | undefined>>): NodeEdgeConfig {
@@ -104,5 +113,7 @@ export function parseNodeConfig(env: Readonly<Record<string, string | undefined>
     imageCacheMaxBytes: v.IMAGE_CACHE_MAX_BYTES,
     clientIpHeader: v.CLIENT_IP_HEADER,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    clientTimeoutMs: v.CLIENT_TIMEOUT_MS,
+    maxConnections: v.MAX_CONNECTIONS,
   });
 }

@@ -3,8 +3,8 @@
 // environment; tests start it on a free port. close() drains: it stops accepting connections, lets
 // requests and generations in flight finish (a generated picture is stored, not lost), and cuts
 // whatever is left when the timeout runs out.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server, ServerOptions } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app';
@@ -44,17 +44,21 @@ export async function startNodeEdge(config: NodeEdgeConfig, options: NodeEdgeOpt
 
   const server = await new Promise<Server>((resolve, reject) => {
     const created = serve({
-      fetch: (request, env) => app.fetch(withoutUntrustedClientHeaders(request, trusted), env),
+      fetch: async (request, env) => {
+        const response = await app.fetch(withoutUntrustedClientHeaders(request, trusted), env);
+        limitStall(env.incoming.socket, config.clientTimeoutMs);
+        return response;
+      },
       hostname: config.listen.host,
       port: config.listen.port,
-      // Node refuses request heads over 16 KiB with 431 before the app sees them; the Worker
-      // answers a target over 16 KiB with 414 (requestTargetLimit in edge/app.ts) and workerd itself gives
-      // up near 64 KiB. Same limits here, so the app's 414 is what clients get.
-      serverOptions: { maxHeaderSize: MAX_REQUEST_HEAD_BYTES },
+      serverOptions: serverOptions(config.clientTimeoutMs),
     }) as Server;
     created.once('listening', () => resolve(created));
     created.once('error', reject);
   });
+  // Past the cap Node closes a new connection as it arrives (net.Server maxConnections); a client
+  // opening connections it never uses cannot take every file descriptor.
+  if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
 
@@ -69,6 +73,35 @@ export async function startNodeEdge(config: NodeEdgeConfig, options: NodeEdgeOpt
       return closing;
     },
   };
+}
+
+/**
+ * How long a client may take to send its request: Node's headersTimeout and requestTimeout (both
+ * CLIENT_TIMEOUT_MS; a GET's request is its head), checked often enough to matter. Node refuses
+ * request heads over 16 KiB with 431 before the app sees them; the Worker answers a target over
+ * 16 KiB with 414 (requestTargetLimit in edge/app.ts) and workerd itself gives up near 64 KiB. Same
+ * limits here, so the app's 414 is what clients get.
+ */
+function serverOptions(clientTimeoutMs: number): ServerOptions {
+  const options: ServerOptions = { maxHeaderSize: MAX_REQUEST_HEAD_BYTES };
+  if (clientTimeoutMs === 0) return options;
+  return {
+    ...options,
+    headersTimeout: clientTimeoutMs,
+    requestTimeout: clientTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(clientTimeoutMs / 4))),
+  };
+}
+
+/**
+ * Once the answer is ready, the client must keep reading it: a socket that makes no progress for
+ * CLIENT_TIMEOUT_MS (a client that stopped reading, so the answer sits unsent) times out, and Node's
+ * server destroys a socket that times out with no listener. Set only now, because waiting for a
+ * generation (bounded by GPU_TIMEOUT_MS) is not the client's stall. After the answer Node applies its
+ * keep-alive timeout, and clears it when the next request arrives.
+ */
+function limitStall(socket: Socket | null, clientTimeoutMs: number): void {
+  if (clientTimeoutMs > 0 && socket !== null && !socket.destroyed) socket.setTimeout(clientTimeoutMs);
 }
 
 /**

@@ -18,6 +18,15 @@ export function contentPath(key: string): string {
 }
 
 /**
+ * The cache key of a picture (Cache API, Node LRU): a fixed origin (EdgeConfig.cacheOrigin) and its
+ * content path. Never built from the request, so another Host or another spelling of the path
+ * (`%38…` for `8…`) is the same entry, not a new one that evicts the others.
+ */
+export function cacheUrl(origin: string, key: string): string {
+  return `${origin}${contentPath(key)}`;
+}
+
+/**
  * A URL without `seed` still means one picture: its seed is the first 4 bytes (big-endian) of sha256
  * over the canonical JSON without a seed member, so it changes whenever anything else that changes
  * pixels does.

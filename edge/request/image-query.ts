@@ -37,11 +37,16 @@ export interface ImageQuery {
   readonly request: UnseededImageRequest;
   readonly seed: SeedChoice;
   readonly sig: string | undefined;
+  /** `exp`: Unix seconds after which the signature no longer lets the URL generate. */
+  readonly expiresAt: number | undefined;
   /** The decoded parameters as given, `sig` left out: what a URL signature covers. */
   readonly signed: ReadonlyMap<string, string>;
 }
 
 export type ImageQueryReader = (search: string) => ImageQuery;
+
+/** The last second `exp` can name: 9999-12-31T23:59:59Z. */
+const MAX_EXPIRY = 253_402_300_799;
 
 /** How the schema's issues name parameters: an unknown one is refused, never ignored. */
 const QUERY_PARAM_NAMES = { unknown: 'is not a parameter of this API', whole: 'query' };
@@ -81,6 +86,9 @@ export function imageQueryFields(models: readonly ModelProfile[]) {
       .max(256, 'is too long')
       .optional()
       .meta({ description: 'The URL signature, where URL_SIGNING_KEY makes generating need one (docs/edge-api.md).' }),
+    exp: integerText(0, MAX_EXPIRY)
+      .optional()
+      .meta({ description: 'Unix seconds after which the signature no longer lets the URL generate (signed like the rest).' }),
   };
 }
 
@@ -110,6 +118,7 @@ function imageQuerySchema(models: readonly ModelProfile[], fallback: ModelProfil
         },
         seed: q.seed ?? 'derived',
         sig: q.sig,
+        expiresAt: q.exp,
       };
     });
 }

@@ -58,8 +58,15 @@ function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
+/**
+ * The MAC a `sig` spells, only in its one canonical spelling. 32 bytes are 43 characters whose last
+ * carries 4 bits and 2 unused ones; RFC 4648 §3.5 lets decoders ignore those, which would make 4
+ * spellings of every signature valid (4 URLs, 4 cache misses, for one signed picture). So the unused
+ * bits must be zero: the text must be exactly what encoding its bytes gives.
+ */
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined; // 32 bytes → 43 characters without padding
   const binary = atob(`${text.replaceAll('-', '+').replaceAll('_', '/')}=`);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return toBase64Url(bytes) === text ? bytes : undefined;
 }

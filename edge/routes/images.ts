@@ -9,15 +9,10 @@ import type { AppDeps } from '../app';
 import type { EdgeConfig } from '../config';
 import { generationJob } from '../generation/image-generator';
 import { inBackground } from '../log';
-import { signatureRequired } from '../problems';
+import { signatureExpired, signatureRequired } from '../problems';
 import { chargeGeneration } from '../rate-limit/charge-generation';
-import { contentKey, contentPath, derivedSeed, randomSeed } from '../request/content-key';
-import {
-  createImageQueryReader,
-  type ImageQuery,
-  type ImageRequest,
-  type UnseededImageRequest,
-} from '../request/image-query';
+import { cacheUrl, contentKey, contentPath, derivedSeed, randomSeed } from '../request/content-key';
+import { createImageQueryReader, type ImageQuery, type ImageRequest, type UnseededImageRequest } from '../request/image-query';
 import { signParams, verifySignature } from '../request/url-signature';
 import { CORS_HEADERS, cacheStatus, imageHeaders, imageResponse, isConditional, notModifiedResponse } from '../responses';
 import { type FoundImage, findImage } from './image-by-key';
@@ -36,15 +31,15 @@ export function imagesRoute(deps: AppDeps) {
     // 2. seed=random names no picture yet: redirect to one (it will generate, so it must be signed).
     if (query.seed === 'random') {
       await requireSignature(config.urlSigningKey, query);
-      return redirectToSeed(query.request, randomSeed(), config);
+      return redirectToSeed(query, randomSeed(), config);
     }
 
     // 3. The content key of the fully resolved request; no seed means a derived one.
-    const { request, seed, key, contentUrl } = await resolvedKey(query.request, query.seed, url);
+    const { request, seed, key } = await resolvedKey(query.request, query.seed, url);
 
     // 4. Cache API, then the image store. A hit is never signed, limited or generated.
     const conditional = isConditional(c.req.header('If-None-Match'), key);
-    const lookUp = () => findImage(deps, c, key, contentUrl, !isHead && !conditional);
+    const lookUp = () => findImage(deps, c, key, !isHead && !conditional);
     const found = await lookUp();
     if (found !== null) return hitResponse(key, found, conditional);
 
@@ -69,13 +64,16 @@ export function imagesRoute(deps: AppDeps) {
       image = await hold.race(deps.generator.generate(generationJob(key, request, config.gpu)));
       if (image === HELD) return stillGenerating(url, limitHeaders);
     }
-    inBackground(c, deps.cache.put(contentUrl, { body: image.png, size: image.png.byteLength, seed }));
+    inBackground(c, deps.cache.put(cacheUrl(config.cacheOrigin, key), { body: image.png, size: image.png.byteLength, seed }));
     const outcome = !image.stored ? 'not-stored' : image.alreadyStored ? 'coalesced' : 'generated';
     return imageResponse({ key, seed, outcome, extraHeaders: limitHeaders }, image.png, image.png.byteLength);
   };
 }
 
-/** The picture a query names (its seed chosen): the resolved request, its key and content URL. */
+/**
+ * The picture a query names (its seed chosen): the resolved request, its key and the URL a client reads
+ * it at (on the request's origin; cache keys use config.cacheOrigin instead, never this).
+ */
 export async function resolvedKey(unseeded: UnseededImageRequest, choice: number | 'derived', url: URL) {
   const seed = choice === 'derived' ? await derivedSeed(unseeded) : choice;
   const request: ImageRequest = { ...unseeded, seed };
@@ -129,21 +127,33 @@ function stillGenerating(url: URL, limitHeaders: Record<string, string> = {}): R
 }
 
 /**
- * With URL_SIGNING_KEY set, only signed URLs may make the service generate (403 otherwise). Reads of
- * stored pictures never get here, so they need no signature.
+ * With URL_SIGNING_KEY set, only signed URLs may make the service generate (403 otherwise), and only
+ * until their `exp`, when they have one (the signature covers it). Reads of stored pictures never get
+ * here, so they need no signature and never expire.
  */
 async function requireSignature(signingKey: string | undefined, query: ImageQuery): Promise<void> {
   if (signingKey === undefined) return;
   const valid = query.sig !== undefined && (await verifySignature(signingKey, query.signed, query.sig));
   if (!valid) throw signatureRequired(query.sig !== undefined);
+  if (query.expiresAt !== undefined && query.expiresAt * 1000 <= Date.now()) throw signatureExpired(query.expiresAt);
 }
 
 /**
- * `seed=random`: 302 to the canonical URL of one concrete picture (every parameter spelled out, signed
- * again when signing is on), so the result can be cached and shared. The redirect itself must not be
- * cached (RFC 9111 §5.2.2.5 no-store): the next `seed=random` is another picture.
+ * How long the signed URL a `seed=random` redirect leads to may generate. Each visit of a signed
+ * `seed=random` URL mints a new picture's URL; were those signed forever, one visit-harvesting client
+ * would hold an unbounded stock of generations to spend later, from anywhere. Ten minutes covers
+ * following the redirect and a generation with its retries (GPU_TIMEOUT_MS, 2 minutes by default).
  */
-async function redirectToSeed(request: UnseededImageRequest, seed: number, config: EdgeConfig): Promise<Response> {
+export const RANDOM_SEED_URL_LIFETIME_SECONDS = 600;
+
+/**
+ * `seed=random`: 302 to the canonical URL of one concrete picture (every parameter spelled out, signed
+ * again when signing is on, with an `exp` RANDOM_SEED_URL_LIFETIME_SECONDS away, or the visited URL's
+ * own if sooner), so the result can be cached and shared. The redirect itself must not be cached
+ * (RFC 9111 §5.2.2.5 no-store): the next `seed=random` is another picture.
+ */
+async function redirectToSeed(query: ImageQuery, seed: number, config: EdgeConfig): Promise<Response> {
+  const { request } = query;
   const params: [string, string][] = [
     ['prompt', request.prompt],
     ['negative_prompt', request.negative_prompt],
@@ -155,11 +165,15 @@ async function redirectToSeed(request: UnseededImageRequest, seed: number, confi
     ['scheduler', request.scheduler],
     ['model', request.model.name],
   ];
-  if (config.urlSigningKey !== undefined) params.push(['sig', await signParams(config.urlSigningKey, params)]);
-  const query = params.map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join('&');
+  if (config.urlSigningKey !== undefined) {
+    const lifetimeEnd = Math.floor(Date.now() / 1000) + RANDOM_SEED_URL_LIFETIME_SECONDS;
+    params.push(['exp', String(Math.min(lifetimeEnd, query.expiresAt ?? lifetimeEnd))]);
+    params.push(['sig', await signParams(config.urlSigningKey, params)]);
+  }
+  const location = `/v1/images?${params.map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join('&')}`;
   return new Response(null, {
     status: 302,
-    headers: { ...CORS_HEADERS, Location: `/v1/images?${query}`, 'Cache-Control': 'no-store' },
+    headers: { ...CORS_HEADERS, Location: location, 'Cache-Control': 'no-store' },
   });
 }
 

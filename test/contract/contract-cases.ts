@@ -580,7 +580,7 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     env: 'signed',
     steps: [
       { path: `${IMAGES}&seed=random`, status: 403, gpuCalls: 0 },
-      { path: `${IMAGES}&seed=random`, sign: true, status: 302, expectHeaders: { Location: { match: '&sig=[A-Za-z0-9_-]{43}$' } } },
+      { path: `${IMAGES}&seed=random`, sign: true, status: 302, expectHeaders: { Location: { match: '&model=tiny-sd&exp=[0-9]+&sig=[A-Za-z0-9_-]{43}$' } } },
       { path: '<s1.redirect>', status: 200, body: PNG_64, gpuCalls: 1 },
     ],
   },
@@ -634,6 +634,7 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
   gpuFailure('a body that is not a PNG', { mode: 'not_png', times: 1 }, 502, 'urn:dreamurl:problem:bad-gpu-response', null, 1),
   gpuFailure('a truncated PNG', { mode: 'truncated', times: 1 }, 502, 'urn:dreamurl:problem:bad-gpu-response', null, 1),
   gpuFailure('a picture from another model', { mode: 'wrong_model', times: 1 }, 502, 'urn:dreamurl:problem:bad-gpu-response', null, 1),
+  gpuFailure('a picture without X-Seed', { mode: 'no_seed', times: 1 }, 502, 'urn:dreamurl:problem:bad-gpu-response', null, 1),
   gpuFailure('no answer within the budget', { mode: 'hang', times: 1 }, 504, 'urn:dreamurl:problem:gpu-timeout', '10', 1),
   gpuFailure('a 503 through every retry', { mode: 'status', status: 503, retryAfter: 0, times: 3 }, 503, 'urn:dreamurl:problem:gpu-unavailable', '0', 3),
   gpuFailure('a platform’s 429, too long to wait for', { mode: 'status', status: 429, retryAfter: 60, times: 1 }, 503, 'urn:dreamurl:problem:gpu-unavailable', '60', 1),

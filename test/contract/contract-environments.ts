@@ -38,7 +38,7 @@ function contractModels(gpuStubUrl: string, repo: string, revision: string): unk
   ];
 }
 
-export const CONTRACT_SIGNING_KEY = 'contract-signing-key';
+export const CONTRACT_SIGNING_KEY = 'contract-signing-key, at least 32 bytes';
 export const CONTRACT_API_KEY = 'contract-api-key-1';
 
 /** Settings changed on top of `worker`, by environment name. */

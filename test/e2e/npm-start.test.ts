@@ -58,7 +58,7 @@ async function survivors(processes: readonly ProcessInfo[]): Promise<string[]> {
 
 describe('npm start', () => {
   it('MODEL=test/fixtures/tiny-sd: serves the page and pictures, prints no secret, and SIGINT stops both parts and removes its files', async () => {
-    const key = 'npm-start signing key 5b1e';
+    const key = 'npm-start signing key 5b1e, 32 bytes or more';
     const { env, tmp } = startEnv('local', { MODEL: 'test/fixtures/tiny-sd', HF_HUB_OFFLINE: '1', URL_SIGNING_KEY: key });
     running = runStartScript(env);
     const script = running;

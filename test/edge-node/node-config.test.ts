@@ -33,6 +33,8 @@ describe('parseNodeConfig', () => {
     expect(config.imageCacheMaxBytes).toBe(268_435_456);
     expect(config.clientIpHeader).toBeUndefined();
     expect(config.shutdownTimeoutMs).toBe(30_000);
+    expect(config.clientTimeoutMs).toBe(30_000);
+    expect(config.maxConnections).toBe(1024);
     // The Worker's settings, parsed by the Worker's parser with the Worker's defaults.
     expect(config.edge.rateLimitPerMinute).toBe(10);
     expect(config.edge.gpu).toMatchObject({ url: 'http://127.0.0.1:8788', timeoutMs: 120_000 });
@@ -53,6 +55,8 @@ describe('parseNodeConfig', () => {
       IMAGE_CACHE_MAX_BYTES: '0',
       CLIENT_IP_HEADER: 'X-Forwarded-For',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      CLIENT_TIMEOUT_MS: '2000',
+      MAX_CONNECTIONS: '64',
       RATE_LIMIT_PER_MINUTE: '3',
     });
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 9000 });
@@ -66,6 +70,7 @@ describe('parseNodeConfig', () => {
     expect(config.imageCacheMaxBytes).toBe(0);
     expect(config.clientIpHeader).toBe('X-Forwarded-For');
     expect(config.shutdownTimeoutMs).toBe(5000);
+    expect([config.clientTimeoutMs, config.maxConnections]).toEqual([2000, 64]);
     expect(config.edge.rateLimitPerMinute).toBe(3);
   });
 
@@ -97,6 +102,11 @@ describe('parseNodeConfig', () => {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('AKIA-ONLY-THE-ID');
+  });
+
+  it('refuses the Worker’s secrets set but blank, as the Worker does', () => {
+    const message = configError({ ...MINIMAL, GPU_FUNCTION_TOKEN: '', URL_SIGNING_KEY: ' ', API_KEYS: '' });
+    for (const name of ['GPU_FUNCTION_TOKEN', 'URL_SIGNING_KEY', 'API_KEYS']) expect(message).toContain(`${name}: is set but blank`);
   });
 
   it('needs both S3 credentials or neither', () => {

@@ -2,7 +2,8 @@
 // the same bytes and headers that let browsers and CDNs keep the picture for good.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { edgeApp, imagesPath, ORIGIN } from './support/edge-app';
+import { CACHE_ORIGIN } from '../../edge/config';
+import { edgeApp, imagesPath } from './support/edge-app';
 import { gpuCalls, uniquePrompt } from './support/gpu-stub';
 
 const app = edgeApp();
@@ -61,7 +62,7 @@ describe('GET /v1/images', () => {
     const prompt = uniquePrompt('an evicted lighthouse');
     const first = await app.request(imagesPath({ prompt }));
     const bytes = new Uint8Array(await first.arrayBuffer());
-    const contentUrl = `${ORIGIN}${first.headers.get('Content-Location')}`;
+    const contentUrl = `${CACHE_ORIGIN}${first.headers.get('Content-Location')}`;
     expect(await caches.default.delete(contentUrl)).toBe(true);
 
     const fromStore = await app.request(imagesPath({ prompt }));

@@ -9,8 +9,8 @@
 //   POST   /__gates?prompt=…       opens the prompt's gate: `gated` calls waiting on it answer
 //
 // Modes (see Scenario): ok, slow, status, not_png, truncated, corrupt, drop, wrong_size, wrong_model,
-// wrong_seed, no_model, trickle, hang, gated. A scenario applies to the next `times` calls (all when
-// absent).
+// wrong_seed, no_model, no_seed, trickle, hang, gated. A scenario applies to the next `times` calls (all
+// when absent).
 // `POST /as/<model>/v1/generate` answers as `<model>` (`<id>@<revision>`, URL-encoded), so one stub
 // can play several model profiles. Faults that are not per prompt: `defaultScenario` (how prompts
 // without a scenario are answered, e.g. a slow GPU for every miss of a load test), and
@@ -25,7 +25,7 @@ import { type GenerateRequest, generateRequestSchema, HEADERS, PROBLEM_CONTENT_T
 
 export const GPU_STUB_MODES = [
   'ok', 'slow', 'status', 'not_png', 'truncated', 'corrupt', 'drop', 'wrong_size', 'wrong_model', 'wrong_seed',
-  'no_model', 'trickle', 'hang', 'gated',
+  'no_model', 'no_seed', 'trickle', 'hang', 'gated',
 ] as const;
 export type GpuStubMode = (typeof GPU_STUB_MODES)[number];
 
@@ -236,9 +236,10 @@ async function answer(
       return sendPng(res, makePicture(request, width, height), (png) => headers(png, { [HEADERS.model]: scenario?.model ?? 'someone/else@0000000' }));
     case 'wrong_seed':
       return sendPng(res, makePicture(request, width, height), (png) => headers(png, { [HEADERS.seed]: String(request.seed + 1) }));
-    case 'no_model': {
+    case 'no_model':
+    case 'no_seed': {
       const png = makePicture(request, width, height);
-      const { [HEADERS.model]: _omitted, ...rest } = headers(png);
+      const { [mode === 'no_model' ? HEADERS.model : HEADERS.seed]: _omitted, ...rest } = headers(png);
       res.writeHead(200, rest);
       return void res.end(png);
     }

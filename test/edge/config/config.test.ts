@@ -1,7 +1,7 @@
 // The configuration is parsed once, strictly, into a frozen object; mistakes are reported by name
 // without echoing secret values.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../edge/config';
+import { CACHE_ORIGIN, ConfigError, MIN_URL_SIGNING_KEY_BYTES, parseConfig } from '../../../edge/config';
 
 const profile = {
   name: 'sd',
@@ -37,8 +37,28 @@ describe('parseConfig', () => {
     expect(config.apiKeys).toEqual(['a', 'b', 'c']);
   });
 
-  it('treats empty settings as unset', () => {
-    expect(parseConfig({ ...base, URL_SIGNING_KEY: '', GPU_FUNCTION_TOKEN: '' })).toMatchObject({ urlSigningKey: undefined, gpu: { token: undefined } });
+  it('treats empty plain settings as unset', () => {
+    expect(parseConfig({ ...base, RATE_LIMIT_PER_MINUTE: '', PUBLIC_ORIGIN: ' ' })).toMatchObject({ rateLimitPerMinute: 10, cacheOrigin: CACHE_ORIGIN });
+  });
+
+  it.each(['GPU_FUNCTION_TOKEN', 'URL_SIGNING_KEY', 'API_KEYS'])('refuses %s set but blank: a secret is never "off" by accident', (name) => {
+    for (const blank of ['', '   ', '\n']) {
+      expect(() => parseConfig({ ...base, [name]: blank })).toThrow(`${name}: is set but blank`);
+    }
+  });
+
+  it(`refuses a URL_SIGNING_KEY under ${MIN_URL_SIGNING_KEY_BYTES} bytes, counted in UTF-8, without echoing it`, () => {
+    const short = 'x'.repeat(MIN_URL_SIGNING_KEY_BYTES - 1);
+    expect(() => parseConfig({ ...base, URL_SIGNING_KEY: short })).toThrow(/URL_SIGNING_KEY: must be at least 32 bytes/);
+    expect(() => parseConfig({ ...base, URL_SIGNING_KEY: short })).not.toThrow(short);
+    expect(parseConfig({ ...base, URL_SIGNING_KEY: 'x'.repeat(MIN_URL_SIGNING_KEY_BYTES) }).urlSigningKey).toHaveLength(32);
+    expect(parseConfig({ ...base, URL_SIGNING_KEY: 'é'.repeat(16) }).urlSigningKey).toBe('é'.repeat(16)); // 32 bytes
+  });
+
+  it('keys the cache on PUBLIC_ORIGIN, or on a fixed origin without it', () => {
+    expect(parseConfig(base).cacheOrigin).toBe(CACHE_ORIGIN);
+    expect(parseConfig({ ...base, PUBLIC_ORIGIN: 'https://img.example.com/' }).cacheOrigin).toBe('https://img.example.com');
+    expect(() => parseConfig({ ...base, PUBLIC_ORIGIN: 'https://img.example.com/v1' })).toThrow('PUBLIC_ORIGIN');
   });
 
   it('picks the profile marked default', () => {

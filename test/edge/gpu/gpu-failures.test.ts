@@ -4,7 +4,9 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { problemSchema } from '../../../contract';
 import type { Scenario } from '../../support/gpu-stub-server';
-import { edgeApp, imagesPath, ORIGIN } from '../support/edge-app';
+import { CACHE_ORIGIN } from '../../../edge/config';
+import { cacheUrl } from '../../../edge/request/content-key';
+import { edgeApp, imagesPath } from '../support/edge-app';
 import { gpuCalls, setScenario, uniquePrompt } from '../support/gpu-stub';
 
 // A short budget keeps the timeout cases fast; retries wait at most 2 s.
@@ -39,6 +41,7 @@ const cases: Case[] = [
   },
   { label: 'a picture without X-Model', scenario: { mode: 'no_model' }, status: 502, retryAfter: null, calls: 1 },
   { label: 'a picture with another seed', scenario: { mode: 'wrong_seed' }, status: 502, retryAfter: null, calls: 1 },
+  { label: 'a picture without X-Seed', scenario: { mode: 'no_seed' }, status: 502, retryAfter: null, calls: 1 },
   { label: 'an answer slower than the budget', scenario: { mode: 'slow', delayMs: 3000 }, status: 504, retryAfter: '10', calls: 1 },
   { label: 'a body that trickles in', scenario: { mode: 'trickle', delayMs: 100 }, status: 504, retryAfter: '10', calls: 1 },
   { label: 'no answer at all', scenario: { mode: 'hang' }, status: 504, retryAfter: '10', calls: 1 },
@@ -67,7 +70,7 @@ const cases: Case[] = [
 
 async function expectNothingStored(key: string): Promise<void> {
   expect(await env.IMAGES.head(`images/${key}.png`)).toBeNull();
-  expect(await caches.default.match(`${ORIGIN}/v1/images/${key}.png`)).toBeUndefined();
+  expect(await caches.default.match(cacheUrl(CACHE_ORIGIN, key))).toBeUndefined();
 }
 
 async function keyFor(prompt: string): Promise<string> {

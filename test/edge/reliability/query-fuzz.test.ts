@@ -26,7 +26,7 @@ import { workersDeps } from '../../../edge/worker';
 import { fuzzSeed, seedLine } from '../../support/fuzz-seed';
 
 const RUNS = 10_000;
-const SIGNING_KEY = 'fuzz-signing-key';
+const SIGNING_KEY = 'fuzz-signing-key, at least 32 bytes long';
 const app = createApp(workersDeps(env, parseConfig({ ...(env as unknown as Record<string, unknown>), URL_SIGNING_KEY: SIGNING_KEY })));
 /** No answer within this long is a hang (a generation on the stub takes tens of milliseconds). */
 const HANG_MS = 15_000;

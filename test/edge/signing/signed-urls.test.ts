@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { problemSchema } from '../../../contract';
 import { signedImageUrl } from '../../../edge/request/url-signature';
+import { RANDOM_SEED_URL_LIFETIME_SECONDS } from '../../../edge/routes/images';
 import { edgeApp, imagesPath, ORIGIN } from '../support/edge-app';
 import { gpuCalls, uniquePrompt } from '../support/gpu-stub';
 
-const KEY = 'site-owner-secret';
+const KEY = 'site-owner-secret, 32 bytes or longer';
 const app = edgeApp({ URL_SIGNING_KEY: KEY });
 
 async function signed(params: Record<string, string | number>): Promise<string> {
@@ -63,8 +64,50 @@ describe('signed URLs', () => {
     const redirect = await app.request(await signed({ prompt, seed: 'random' }));
     expect(redirect.status).toBe(302);
     const location = redirect.headers.get('Location') ?? '';
-    expect(location).toMatch(/&sig=[A-Za-z0-9_-]{43}$/);
+    expect(location).toMatch(/&exp=[0-9]+&sig=[A-Za-z0-9_-]{43}$/);
     expect((await app.request(location)).status).toBe(200);
+  });
+
+  it(`signs the seed=random redirect with an exp ${RANDOM_SEED_URL_LIFETIME_SECONDS} s away, which the signature covers`, async () => {
+    const prompt = uniquePrompt('a lighthouse for a while');
+    const before = Math.floor(Date.now() / 1000);
+    const redirect = await app.request(await signed({ prompt, seed: 'random' }));
+    const location = new URL(redirect.headers.get('Location') ?? '', ORIGIN);
+    const exp = Number(location.searchParams.get('exp'));
+    expect(exp).toBeGreaterThanOrEqual(before + RANDOM_SEED_URL_LIFETIME_SECONDS);
+    expect(exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + RANDOM_SEED_URL_LIFETIME_SECONDS);
+    // A later exp is another URL: the signature no longer matches.
+    const extended = `${location.pathname}${location.search.replace(`exp=${exp}`, `exp=${exp + 86_400}`)}`;
+    expect((await app.request(extended)).status).toBe(403);
+    expect(await gpuCalls(prompt)).toHaveLength(0);
+    expect((await app.request(location.pathname + location.search)).status).toBe(200);
+    expect(await gpuCalls(prompt)).toHaveLength(1);
+  });
+
+  it('keeps a signed seed=random URL’s own exp when it is sooner, and refuses it once passed', async () => {
+    const prompt = uniquePrompt('a lighthouse for a minute');
+    const soon = Math.floor(Date.now() / 1000) + 60;
+    const redirect = await app.request(await signed({ prompt, seed: 'random', exp: soon }));
+    expect(new URL(redirect.headers.get('Location') ?? '', ORIGIN).searchParams.get('exp')).toBe(String(soon));
+    const passed = await app.request(await signed({ prompt, seed: 'random', exp: Math.floor(Date.now() / 1000) - 1 }));
+    expect(passed.status).toBe(403);
+    expect(problemSchema.parse(await passed.json())).toMatchObject({ type: 'urn:dreamurl:problem:signature-expired' });
+  });
+
+  it('refuses to generate for a signed URL past its exp, but serves its picture once stored', async () => {
+    const prompt = uniquePrompt('an expired lighthouse');
+    const past = Math.floor(Date.now() / 1000) - 1;
+    const expired = await app.request(await signed({ prompt, seed: 9, exp: past }));
+    expect(expired.status).toBe(403);
+    expect(problemSchema.parse(await expired.json())).toMatchObject({ status: 403, type: 'urn:dreamurl:problem:signature-expired' });
+    expect((await app.request(await signed({ prompt, seed: 9, exp: past }), { method: 'HEAD' })).status).toBe(403);
+    expect(await gpuCalls(prompt)).toHaveLength(0);
+
+    expect((await app.request(await signed({ prompt, seed: 9 }))).status).toBe(200);
+    const stored = await app.request(await signed({ prompt, seed: 9, exp: past }));
+    expect(stored.status).toBe(200);
+    expect(stored.headers.get('Cache-Status')).toMatch(/^dreamurl; hit/);
+    expect(await gpuCalls(prompt)).toHaveLength(1);
   });
 
   it('answers HEAD of an unsigned miss with 403 too, since GET would be refused', async () => {

@@ -33,6 +33,16 @@ describe('URL signatures', () => {
     expect(await verifySignature(KEY, [['prompt', 'x']], sig)).toBe(false);
   });
 
+  it('accepts only the canonical spelling: the last character’s 2 unused bits must be zero (RFC 4648 §3.5)', async () => {
+    const sig = await signParams(KEY, { prompt: 'a lighthouse at dusk' });
+    expect(sig.at(-1)).toBe('k'); // index 36 of the alphabet: low bits 00
+    // l, m, n decode to the same 32 bytes (indices 37, 38, 39 differ only in the unused bits).
+    const verdicts = await Promise.all(
+      ['k', 'l', 'm', 'n'].map((last) => verifySignature(KEY, [['prompt', 'a lighthouse at dusk']], sig.slice(0, -1) + last)),
+    );
+    expect(verdicts).toEqual([true, false, false, false]);
+  });
+
   it('builds a complete signed URL', async () => {
     const url = await signedImageUrl('https://img.example.com', { prompt: 'a lighthouse at dusk' }, KEY);
     expect(url).toBe('https://img.example.com/v1/images?prompt=a%20lighthouse%20at%20dusk&sig=m-TqHV1mBZpeNTp9L_643WLxLDWycJQmGgqxxFU3n6k');

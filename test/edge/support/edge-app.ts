@@ -10,16 +10,17 @@ import { workersDeps } from '../../../edge/worker';
 export const ORIGIN = 'http://edge.test';
 
 export interface EdgeClient {
-  request(pathAndQuery: string, init?: RequestInit): Promise<Response>;
+  /** `origin`: where the request appears to be sent (its URL's scheme, Host and port); ORIGIN by default. */
+  request(pathAndQuery: string, init?: RequestInit, origin?: string): Promise<Response>;
 }
 
 export function edgeApp(settings: Record<string, unknown> = {}): EdgeClient {
   const config = parseConfig({ ...(env as unknown as Record<string, unknown>), ...settings });
   const app = createApp(workersDeps(env, config));
   return {
-    async request(pathAndQuery, init) {
+    async request(pathAndQuery, init, origin = ORIGIN) {
       const ctx = createExecutionContext();
-      const response = await app.request(`${ORIGIN}${pathAndQuery}`, init, env, ctx);
+      const response = await app.request(`${origin}${pathAndQuery}`, init, env, ctx);
       // Read the body first: a response streamed from R2 is teed into the cache write.
       const bodyless = init?.method === 'HEAD' || response.status === 204 || response.status === 304;
       const body = bodyless ? null : await response.arrayBuffer();
