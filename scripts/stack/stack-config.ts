@@ -2,6 +2,7 @@
 // down. Only what the local stack itself decides is here; each child checks its own settings in full
 // (gpu-function/config.ts, edge/config.ts). Errors name the variable, never its value.
 import { z } from 'zod';
+import { MIN_URL_SIGNING_KEY_BYTES } from '../../edge/config';
 import { formatModelSpec, parseModelSpec } from '../../gpu-function/model/model-spec';
 import { STACK_ROOT } from './stack-root';
 
@@ -49,7 +50,14 @@ const stackEnvSchema = z.object({
   GPU_TIMEOUT_MS: digits,
   GPU_MAX_RETRIES: digits,
   GPU_RETRY_MAX_WAIT_MS: digits,
-  URL_SIGNING_KEY: z.string().optional(),
+  // The edge's own rule (edge/config.ts), checked here too, so npm start stops before serving 500s.
+  URL_SIGNING_KEY: z
+    .string()
+    .refine(
+      (key) => new TextEncoder().encode(key).length >= MIN_URL_SIGNING_KEY_BYTES,
+      `must be at least ${MIN_URL_SIGNING_KEY_BYTES} bytes (e.g. openssl rand -base64 32)`,
+    )
+    .optional(),
   API_KEYS: z.string().optional(),
 });
 
