@@ -96,6 +96,7 @@ const varsSchema = z.object({
   GPU_RETRY_MAX_WAIT_MS: count(10_000, 600_000),
   RATE_LIMIT_PER_MINUTE: count(10, 1_000_000),
   HOLD_MS: count(DEFAULT_HOLD_MS, 3_600_000),
+  MAX_IN_FLIGHT_PER_CLIENT: count(4, 10_000),
   PUBLIC_ORIGIN: z.preprocess(
     unsetIfBlank,
     z
@@ -132,6 +133,8 @@ export interface EdgeConfig {
    * on; the redirected request waits again); 0 = wait for the whole generation.
    */
   readonly holdMs: number;
+  /** Generations one client may have running at once; 0 = no cap. */
+  readonly maxInFlightPerClient: number;
   /** The origin of every cache key (PUBLIC_ORIGIN, else CACHE_ORIGIN): never the request's own. */
   readonly cacheOrigin: string;
   /** When set, a request that would generate must carry a valid `sig`. */
@@ -173,6 +176,7 @@ export function parseConfig(vars: Readonly<Record<string, unknown>>): EdgeConfig
     defaultModel: defaultProfile(models),
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     holdMs: v.HOLD_MS,
+    maxInFlightPerClient: v.MAX_IN_FLIGHT_PER_CLIENT,
     cacheOrigin: v.PUBLIC_ORIGIN ?? CACHE_ORIGIN,
     urlSigningKey: v.URL_SIGNING_KEY,
     apiKeys: Object.freeze(parseKeyList(v.API_KEYS)),

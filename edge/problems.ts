@@ -67,14 +67,32 @@ export function signatureExpired(expiresAt: number): ProblemError {
   });
 }
 
-export function rateLimited(retryAfterSeconds: number, headers: Record<string, string>): ProblemError {
+/** 429: the client's tokens do not cover this generation's cost (edge/rate-limit/charge-generation.ts). */
+export function rateLimited(
+  decision: { readonly cost: number; readonly retryAfterSeconds: number },
+  headers: Record<string, string>,
+): ProblemError {
+  const { cost, retryAfterSeconds } = decision;
   return new ProblemError({
     type: problemType('rate-limited'),
     title: 'Too many generations',
     status: 429,
-    detail: `This client may start another generation in ${retryAfterSeconds} s; cached pictures stay available.`,
+    detail:
+      `This generation costs ${cost} token${cost === 1 ? '' : 's'}; this client has them again in ${retryAfterSeconds} s. ` +
+      'Cached pictures stay available.',
     retryAfterSeconds,
     headers,
+  });
+}
+
+/** 429: the client already has MAX_IN_FLIGHT_PER_CLIENT generations running. */
+export function tooManyInFlight(inFlight: number, retryAfterSeconds: number): ProblemError {
+  return new ProblemError({
+    type: problemType('too-many-in-flight'),
+    title: 'Too many generations in flight',
+    status: 429,
+    detail: `This client already has ${inFlight} generation${inFlight === 1 ? '' : 's'} running; try again once one is done.`,
+    retryAfterSeconds,
   });
 }
 

@@ -2,7 +2,9 @@
 // GenerationCoordinator: all requests for one content key meet in one object (named by the key),
 // which coalesces them in memory; it also outlives the request that started a generation, so a client
 // that gives up does not waste it. RateLimitBucket: one object per client id, so each bucket has a
-// single writer worldwide; it persists its state, so an eviction does not refill the bucket.
+// single writer worldwide; it persists its state (tokens and generations in flight), so an eviction
+// does not refill the bucket, and deletes it once it is the same as none (an alarm), so storage does
+// not grow with every address ever seen.
 import { DurableObject } from 'cloudflare:workers';
 import { ProblemError, type ProblemInit } from '../../contract';
 import {
@@ -16,11 +18,13 @@ import { log } from '../log';
 import { gpuUnavailable } from '../problems';
 import type { RateLimiter } from '../rate-limit/charge-generation';
 import {
-  type RateLimitDecision,
-  type TokenBucketPolicy,
-  type TokenBucketState,
-  takeDecision,
-} from '../rate-limit/token-bucket';
+  type AdmissionDecision,
+  type AdmissionRequest,
+  admit,
+  type ClientState,
+  forgettableAtMs,
+  release,
+} from '../rate-limit/admission';
 import { R2ImageStore } from './storage';
 
 /** RPC result: class instances do not survive RPC, so a problem travels as plain data. */
@@ -95,16 +99,48 @@ function imageOf(outcome: GenerationOutcome): GeneratedImage {
   return outcome.image;
 }
 
-const BUCKET_STATE_KEY = 'bucket';
+const CLIENT_STATE_KEY = 'client';
 
 export class RateLimitBucket extends DurableObject {
-  consume(policy: TokenBucketPolicy): RateLimitDecision {
+  admit(request: AdmissionRequest): AdmissionDecision {
     // The synchronous KV API of SQLite-backed objects: read, compute and write with no await in
     // between, so concurrent calls cannot interleave.
-    const previous = this.ctx.storage.kv.get<TokenBucketState>(BUCKET_STATE_KEY);
-    const { state, decision } = takeDecision(previous, policy, Date.now());
-    this.ctx.storage.kv.put(BUCKET_STATE_KEY, state);
+    const { state, decision } = admit(this.#read(), request, Date.now());
+    if (decision.allowed) this.#keep(state);
     return decision;
+  }
+
+  release(leaseId: string): void {
+    const previous = this.#read();
+    if (previous !== undefined) this.#keep(release(previous, leaseId, Date.now()));
+  }
+
+  /** Runs once the state may be the same as none: then it is deleted, else checked again later. */
+  override async alarm(): Promise<void> {
+    const state = this.#read();
+    if (state !== undefined) this.#keep(state);
+    else await this.ctx.storage.deleteAll();
+  }
+
+  #read(): ClientState | undefined {
+    return this.ctx.storage.kv.get<ClientState>(CLIENT_STATE_KEY);
+  }
+
+  /**
+   * Stores the state, or deletes everything once it is the same as no state, so storage holds only
+   * clients with a bucket still refilling or a generation in flight, not every address ever seen. An
+   * alarm at the moment it will be (forgettableAtMs) deletes it then if nothing changed meanwhile.
+   */
+  #keep(state: ClientState): void {
+    const nowMs = Date.now();
+    const forgettableAt = forgettableAtMs(state, nowMs);
+    if (forgettableAt <= nowMs) {
+      void this.ctx.storage.deleteAlarm();
+      void this.ctx.storage.deleteAll();
+      return;
+    }
+    this.ctx.storage.kv.put(CLIENT_STATE_KEY, state);
+    void this.ctx.storage.setAlarm(forgettableAt);
   }
 }
 
@@ -115,7 +151,11 @@ export class DurableRateLimiter implements RateLimiter {
     this.#namespace = namespace;
   }
 
-  async consume(clientId: string, policy: TokenBucketPolicy): Promise<RateLimitDecision> {
-    return this.#namespace.getByName(clientId).consume(policy);
+  async admit(clientId: string, request: AdmissionRequest): Promise<AdmissionDecision> {
+    return this.#namespace.getByName(clientId).admit(request);
+  }
+
+  async release(clientId: string, leaseId: string): Promise<void> {
+    await this.#namespace.getByName(clientId).release(leaseId);
   }
 }

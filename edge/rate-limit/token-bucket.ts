@@ -1,8 +1,11 @@
 // Token-bucket arithmetic, pure: no clock, no storage. A bucket holds up to `capacity` tokens and
-// regains `capacity` of them per `windowSeconds`, continuously; each generation takes one token. So a
-// client may burst `capacity` generations, then sustain capacity/window. A Durable Object per client
-// holds the state on Workers (edge/cloudflare/durable-objects.ts), an in-process map on Node
-// (edge/node/memory-rate-limiter.ts); both decide with takeDecision.
+// regains `capacity` of them per `windowSeconds`, continuously; a generation takes its cost in tokens
+// (generation-cost.ts: 1 for the model's default request). So a client may burst `capacity` default
+// generations, then sustain capacity/window. A generation dearer than the whole bucket is let through
+// only when the bucket is full, and leaves it in debt: tokens go below zero and the client waits until
+// they have grown back, so the work a client gets per window stays proportional to the tokens it is
+// given, however large one request is. admission.ts keeps the state with the client's in-flight
+// generations: a Durable Object per client on Workers, an in-process map on Node.
 
 export interface TokenBucketPolicy {
   readonly capacity: number;
@@ -10,67 +13,71 @@ export interface TokenBucketPolicy {
 }
 
 export interface TokenBucketState {
+  /** Below zero after a generation dearer than the whole bucket. */
   readonly tokens: number;
   readonly updatedAtMs: number;
-}
-
-export interface TakeResult {
-  readonly allowed: boolean;
-  readonly state: TokenBucketState;
-  /** Whole tokens left after this take. */
-  readonly remaining: number;
-  /** Seconds until a denied client may try again (0 when allowed). */
-  readonly retryAfterSeconds: number;
-  /** Seconds until the bucket is full again. */
-  readonly resetSeconds: number;
 }
 
 /** What a limiter answers for one generation: the verdict and what the RateLimit fields report. */
 export interface RateLimitDecision {
   readonly allowed: boolean;
+  /** Tokens this generation costs (or would have cost). */
+  readonly cost: number;
   readonly limit: number;
   readonly windowSeconds: number;
+  /** Whole tokens left after this take. */
   readonly remaining: number;
+  /** Seconds until the bucket is full again. */
   readonly resetSeconds: number;
+  /** Seconds until a refused generation of this cost would be let through (0 when allowed). */
   readonly retryAfterSeconds: number;
 }
 
-/** RATE_LIMIT_PER_MINUTE as a bucket: that many in a burst, refilled over one minute. */
+/** RATE_LIMIT_PER_MINUTE as a bucket: that many tokens in a burst, refilled over one minute. */
 export function perMinutePolicy(limitPerMinute: number): TokenBucketPolicy {
   return { capacity: limitPerMinute, windowSeconds: 60 };
 }
 
-export function takeToken(previous: TokenBucketState | undefined, policy: TokenBucketPolicy, nowMs: number): TakeResult {
-  const perMs = policy.capacity / (policy.windowSeconds * 1000);
-  const elapsedMs = previous === undefined ? 0 : Math.max(0, nowMs - previous.updatedAtMs);
-  const available = Math.min(policy.capacity, (previous?.tokens ?? policy.capacity) + elapsedMs * perMs);
-  const allowed = available >= 1;
-  const tokens = allowed ? available - 1 : available;
-  return {
-    allowed,
-    state: { tokens, updatedAtMs: nowMs },
-    remaining: Math.floor(tokens),
-    retryAfterSeconds: allowed ? 0 : Math.ceil((1 - tokens) / perMs / 1000),
-    resetSeconds: Math.ceil((policy.capacity - tokens) / perMs / 1000),
-  };
+function tokensPerMs(policy: TokenBucketPolicy): number {
+  return policy.capacity / (policy.windowSeconds * 1000);
 }
 
-/** takeToken, with its result as the decision a limiter answers and the state it must keep. */
-export function takeDecision(
+/** The tokens in the bucket at `nowMs`: what it held, plus what has grown back, at most `capacity`. */
+export function tokensAt(previous: TokenBucketState | undefined, policy: TokenBucketPolicy, nowMs: number): number {
+  if (previous === undefined) return policy.capacity;
+  const elapsedMs = Math.max(0, nowMs - previous.updatedAtMs);
+  return Math.min(policy.capacity, previous.tokens + elapsedMs * tokensPerMs(policy));
+}
+
+/** When the bucket is full again, which is when its state is the same as no state at all. */
+export function fullAtMs(state: TokenBucketState, policy: TokenBucketPolicy): number {
+  return state.updatedAtMs + Math.max(0, policy.capacity - state.tokens) / tokensPerMs(policy);
+}
+
+/** Takes `cost` tokens if the bucket holds them (or is full, for a cost above its capacity). */
+export function takeTokens(
   previous: TokenBucketState | undefined,
   policy: TokenBucketPolicy,
   nowMs: number,
+  cost = 1,
 ): { readonly state: TokenBucketState; readonly decision: RateLimitDecision } {
-  const result = takeToken(previous, policy, nowMs);
+  const perMs = tokensPerMs(policy);
+  const available = tokensAt(previous, policy, nowMs);
+  const needed = Math.min(cost, policy.capacity);
+  // Compared with a little slack: tokens grow back in floating point, and 0.9999999 of a token after
+  // the promised wait must count as one.
+  const allowed = available + 1e-9 >= needed;
+  const tokens = allowed ? available - cost : available;
   return {
-    state: result.state,
+    state: { tokens, updatedAtMs: nowMs },
     decision: {
-      allowed: result.allowed,
+      allowed,
+      cost,
       limit: policy.capacity,
       windowSeconds: policy.windowSeconds,
-      remaining: result.remaining,
-      resetSeconds: result.resetSeconds,
-      retryAfterSeconds: result.retryAfterSeconds,
+      remaining: Math.max(0, Math.floor(tokens + 1e-9)),
+      resetSeconds: Math.ceil((policy.capacity - tokens) / perMs / 1000 - 1e-9),
+      retryAfterSeconds: allowed ? 0 : Math.ceil((needed - tokens) / perMs / 1000 - 1e-9),
     },
   };
 }

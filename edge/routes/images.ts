@@ -58,10 +58,14 @@ export function imagesRoute(deps: AppDeps) {
       // None in flight: maybe one finished since step 4 (a redirected request often arrives just then).
       const stored = await lookUp();
       if (stored !== null) return hitResponse(key, stored, conditional);
-      // 8. Charge the client (401 unknown key, 429 over the limit) and start one, validated and
-      //    stored before anyone is answered.
-      limitHeaders = await chargeGeneration(deps, c);
-      image = await hold.race(deps.generator.generate(generationJob(key, request, config.gpu)));
+      // 8. Charge the client its generation's cost and one in-flight slot (401 unknown key, 429 over a
+      //    limit) and start one, validated and stored before anyone is answered. The slot belongs to the
+      //    generation, not to this answer: it is given back when the generation ends, after a held
+      //    answer too. Not waitUntil: a Worker may be gone by then, and its lease ends by itself.
+      const charge = await chargeGeneration(deps, c, key, request, request.model.defaults);
+      limitHeaders = charge.headers;
+      const generation = deps.generator.generate(generationJob(key, request, config.gpu)).finally(charge.release);
+      image = await hold.race(generation);
       if (image === HELD) return stillGenerating(url, limitHeaders);
     }
     inBackground(c, deps.cache.put(cacheUrl(config.cacheOrigin, key), { body: image.png, size: image.png.byteLength, seed }));

@@ -629,6 +629,25 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     ],
   },
 
+  {
+    name: 'rate limit: a generation costs tokens by its work (8 steps is two default requests’ worth)',
+    env: 'limited',
+    steps: [
+      {
+        path: `${IMAGES}&steps=8&seed=1`,
+        status: 200,
+        expectHeaders: { 'RateLimit-Policy': '"generations";q=2;w=60', RateLimit: { match: '^"generations";r=0;t=(59|60)$' } },
+      },
+      {
+        path: `${IMAGES}&seed=2`,
+        status: 429,
+        expectHeaders: { ...PROBLEM_HEADERS, 'Retry-After': { match: '^(29|30)$' } },
+        body: { problem: 'urn:dreamurl:problem:rate-limited' },
+        gpuCalls: 1,
+      },
+    ],
+  },
+
   // --- GPU failures: mapped to 502/503/504, nothing stored -------------------------------------------
   gpuFailure('an upstream 500', { mode: 'status', status: 500, times: 1 }, 502, 'urn:dreamurl:problem:bad-gpu-response', null, 1),
   gpuFailure('a body that is not a PNG', { mode: 'not_png', times: 1 }, 502, 'urn:dreamurl:problem:bad-gpu-response', null, 1),
