@@ -22,10 +22,10 @@ export interface ModelProfileInit {
   readonly limits: { min_side: number; max_side: number; side_multiple: number; max_steps: number };
 }
 
-/** The edge in workerd, with the baseline Worker (and the edge's cache-off twin) beside it, rate limit off. */
+/** The edge in workerd, with the baseline Worker (and the edge's cache-off twin) beside it, rate limit and in-flight cap off. */
 export function startBenchEdge(gpuFunctionUrl: string, models: readonly ModelProfileInit[]): Promise<WorkerdEdge> {
   return startWorkerdEdge({
-    vars: { GPU_FUNCTION_URL: gpuFunctionUrl, RATE_LIMIT_PER_MINUTE: '0', MODELS: JSON.stringify(models) },
+    vars: { GPU_FUNCTION_URL: gpuFunctionUrl, RATE_LIMIT_PER_MINUTE: '0', MAX_IN_FLIGHT_PER_CLIENT: '0', MODELS: JSON.stringify(models) },
     extraWorker: { name: 'baseline', scriptPath: BASELINE_WORKER },
     cacheOffTwin: true,
     // The Workers' log lines go to stderr, so stdout stays the markdown report.

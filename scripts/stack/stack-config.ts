@@ -9,7 +9,13 @@ import { STACK_ROOT } from './stack-root';
 /** Passed to the GPU function as they are, when set. */
 export const GPU_PASS_THROUGH = ['EXECUTION_PROVIDER', 'MAX_BATCH_SIZE', 'BATCH_TIMEOUT_MS', 'MAX_QUEUE'] as const;
 /** Passed to the edge as Worker vars, when set. */
-export const EDGE_VAR_PASS_THROUGH = ['RATE_LIMIT_PER_MINUTE', 'GPU_TIMEOUT_MS', 'GPU_MAX_RETRIES', 'GPU_RETRY_MAX_WAIT_MS'] as const;
+export const EDGE_VAR_PASS_THROUGH = [
+  'RATE_LIMIT_PER_MINUTE',
+  'MAX_IN_FLIGHT_PER_CLIENT',
+  'GPU_TIMEOUT_MS',
+  'GPU_MAX_RETRIES',
+  'GPU_RETRY_MAX_WAIT_MS',
+] as const;
 /** Passed to the edge as Worker secrets (never printed), when set. */
 export const EDGE_SECRET_PASS_THROUGH = ['URL_SIGNING_KEY', 'API_KEYS'] as const;
 
@@ -47,6 +53,7 @@ const stackEnvSchema = z.object({
   BATCH_TIMEOUT_MS: digits,
   MAX_QUEUE: digits,
   RATE_LIMIT_PER_MINUTE: digits,
+  MAX_IN_FLIGHT_PER_CLIENT: digits,
   GPU_TIMEOUT_MS: digits,
   GPU_MAX_RETRIES: digits,
   GPU_RETRY_MAX_WAIT_MS: digits,

@@ -125,7 +125,7 @@ export interface StackEdge {
 
 /**
  * wrangler dev wired to `gpu` exactly as `npm start` wires it (its /v1/model as the one profile, the
- * token as a secret), with fresh local state and the rate limit off unless `vars` turn it on.
+ * token as a secret), with fresh local state and the rate limit and in-flight cap off unless `vars` turn them on.
  */
 export async function startStackEdge(gpu: StackGpuTarget, options: StackEdgeOptions = {}): Promise<StackEdge> {
   const log = new OutputLog();
@@ -137,6 +137,7 @@ export async function startStackEdge(gpu: StackGpuTarget, options: StackEdgeOpti
     persistTo: state,
     vars: {
       RATE_LIMIT_PER_MINUTE: '0',
+      MAX_IN_FLIGHT_PER_CLIENT: '0',
       ...options.vars,
       GPU_FUNCTION_URL: gpu.url,
       MODELS: JSON.stringify([edgeProfileFor(gpu.info)]),
