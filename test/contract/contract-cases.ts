@@ -9,7 +9,7 @@
 // Header expectations: a string (exact, after filling in), { match } (a regular expression),
 // { sameAs: N } (the same value as step N), or null (absent).
 import type { Scenario } from '../support/gpu-stub-server';
-import type { ContractEnvironment } from './contract-environments';
+import { CONTRACT_COST_API_KEY, type ContractEnvironment } from './contract-environments';
 
 export type HeaderExpectation = string | { readonly match: string } | { readonly sameAs: number } | null;
 
@@ -512,7 +512,8 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
         status: 429,
         expectHeaders: {
           ...PICTURE_ERROR_HEADERS,
-          'Retry-After': { match: '^(29|30)$' },
+          // 80×64 costs 1.25 tokens (docs/edge-api.md, Rate limit): 37.5 s at 2 tokens a minute.
+          'Retry-After': { match: '^(37|38)$' },
           'RateLimit-Policy': '"generations";q=2;w=60',
           RateLimit: { match: '^"generations";r=0;t=[0-9]+$' },
         },
@@ -635,11 +636,13 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     steps: [
       {
         path: `${IMAGES}&steps=8&seed=1`,
+        headers: { 'X-API-Key': CONTRACT_COST_API_KEY },
         status: 200,
         expectHeaders: { 'RateLimit-Policy': '"generations";q=2;w=60', RateLimit: { match: '^"generations";r=0;t=(59|60)$' } },
       },
       {
         path: `${IMAGES}&seed=2`,
+        headers: { 'X-API-Key': CONTRACT_COST_API_KEY },
         status: 429,
         expectHeaders: { ...PROBLEM_HEADERS, 'Retry-After': { match: '^(29|30)$' } },
         body: { problem: 'urn:dreamurl:problem:rate-limited' },
