@@ -585,6 +585,30 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
       { path: '<s1.redirect>', status: 200, body: PNG_64, gpuCalls: 1 },
     ],
   },
+  {
+    name: 'signing on: an <img> of an unsigned or expired URL gets a 403 picture and generates nothing',
+    env: 'signed',
+    steps: [
+      {
+        path: `${IMAGES}&width=96`,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 403,
+        expectHeaders: PICTURE_ERROR_HEADERS,
+        body: { svg: { width: 96, height: 64, texts: ['403 A valid signature is required to generate'] } },
+      },
+      {
+        // exp=1 is 1970-01-01T00:00:01Z: a valid signature, long expired.
+        path: `${IMAGES}&exp=1`,
+        sign: true,
+        headers: { 'Sec-Fetch-Dest': 'image' },
+        status: 403,
+        expectHeaders: PICTURE_ERROR_HEADERS,
+        body: { svg: { width: 64, height: 64, texts: ['403 The signature has expired', '1970-01-01T00:00:01'] } },
+        gpuCalls: 0,
+      },
+      { path: `${IMAGES}&exp=1`, sign: true, status: 403, body: { problem: 'urn:dreamurl:problem:signature-expired' } },
+    ],
+  },
 
   // --- rate limit (RATE_LIMIT_PER_MINUTE=2, with API keys) ---------------------------------------------
   {

@@ -134,6 +134,14 @@ describe('MAX_IN_FLIGHT_PER_CLIENT', () => {
     expect(third.status).toBe(429);
     expect(third.headers.get('Retry-After')).toBe('5');
     expect(problemSchema.parse(await third.json())).toMatchObject({ type: 'urn:dreamurl:problem:too-many-in-flight', status: 429 });
+    // The same refusal inside an <img>: the SVG error picture, with the status and Retry-After.
+    const pictured = await capped.request(imagesPath({ prompt, seed: 5 }), from(ip, { 'Sec-Fetch-Dest': 'image' }));
+    expect([pictured.status, pictured.headers.get('Content-Type'), pictured.headers.get('Retry-After')]).toEqual([
+      429,
+      'image/svg+xml; charset=utf-8',
+      '5',
+    ]);
+    expect(await pictured.text()).toContain('429 Too many generations in flight');
     // Another client is not held up by this one's.
     expect((await capped.request(imagesPath({ prompt, seed: 4 }), from('203.0.113.51'))).status).toBe(200);
     // Hits are never in flight: the third client's picture, read while the two still run.
