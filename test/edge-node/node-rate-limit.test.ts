@@ -1,4 +1,5 @@
-// The Node edge's in-process limiter over real HTTP: the in-flight cap and IPv6 clients by /64, as
+// The Node edge's in-process limiter over real HTTP: the in-flight cap (also across a HOLD_MS redirect)
+// and IPv6 clients by /64, as
 // the Worker's Durable Objects do them (test/edge/rate-limit/rate-limit.test.ts). Costs are in the
 // contract table, which runs on both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,23 @@ describe('the Node edge’s rate limiter', () => {
     expect((await running).status).toBe(200);
     expect((await fetch(`${edge.url}${imagesPath({ prompt, seed: 2 })}`)).status).toBe(200);
     expect(edge.deps.rateLimiter).toMatchObject({ size: 0 }); // nothing left to remember
+  });
+
+  it('keeps a held generation’s slot (HOLD_MS) until the generation ends, not just until its 307', async () => {
+    const edge = await stack.edge({ RATE_LIMIT_PER_MINUTE: '0', MAX_IN_FLIGHT_PER_CLIENT: '1', HOLD_MS: '100' });
+    const prompt = uniquePrompt('a held lighthouse on Node');
+    await stack.gpu.setScenario({ prompt, mode: 'gated', times: 1 });
+    const picture = `${edge.url}${imagesPath({ prompt, seed: 1 })}`;
+    expect((await fetch(picture, { redirect: 'manual' })).status).toBe(307);
+    // Answered, but its generation goes on: the client's one slot is still taken.
+    const meanwhile = await fetch(`${edge.url}${imagesPath({ prompt, seed: 2 })}`);
+    expect(meanwhile.status).toBe(429);
+    expect(await meanwhile.json()).toMatchObject({ type: 'urn:dreamurl:problem:too-many-in-flight' });
+
+    await stack.gpu.openGate(prompt);
+    expect((await fetch(picture)).status).toBe(200); // the redirect joins it, needing no slot
+    expect((await fetch(`${edge.url}${imagesPath({ prompt, seed: 2 })}`)).status).toBe(200);
+    expect((await stack.gpu.calls(prompt)).map((c) => c.body.seed)).toEqual([1, 2]);
   });
 
   it('charges IPv6 clients by /64 (through a trusted CLIENT_IP_HEADER)', async () => {
