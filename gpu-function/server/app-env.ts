@@ -7,6 +7,11 @@ export interface RequestVariables {
   readonly arrivedAt: number;
   /** Fields the route adds to the request's log line (never the prompt, never a token). */
   readonly logFields: Record<string, unknown>;
+  /**
+   * Set by a route that answers with a stream whose outcome comes later (the progress stream): settles
+   * with the status its plain answer would have had, and the log line and count wait for it.
+   */
+  readonly streamStatus?: Promise<number>;
 }
 
 export interface AppEnv {

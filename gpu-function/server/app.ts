@@ -27,6 +27,8 @@ export interface AppDeps {
   readonly metricsOnHealthPortOnly: boolean;
   /** REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs: number;
+  /** Longest silence on a progress stream before a heartbeat comment. */
+  readonly heartbeatMs: number;
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {

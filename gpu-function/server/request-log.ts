@@ -24,17 +24,23 @@ export function requestLog(log: Logger, metrics: ServiceMetrics): MiddlewareHand
     c.res.headers.set('X-Request-Id', requestId);
 
     const path = c.req.path;
+    const method = c.req.method;
     const route = (ROUTES as readonly string[]).includes(path) ? path : 'other';
-    const status = c.res.status;
-    metrics.requests.inc({ route, method: c.req.method, status: String(status) });
-    if (PROBES.has(path) && status < 400) return;
-    log(status >= 500 && status !== 503 && status !== 504 ? 'error' : 'info', 'request', {
-      id: requestId,
-      method: c.req.method,
-      path: path.slice(0, 200),
-      status,
-      ms: Math.round((performance.now() - arrivedAt) * 10) / 10,
-      ...logFields,
-    });
+    const finish = (status: number): void => {
+      metrics.requests.inc({ route, method, status: String(status) });
+      if (PROBES.has(path) && status < 400) return;
+      log(status >= 500 && status !== 503 && status !== 504 ? 'error' : 'info', 'request', {
+        id: requestId,
+        method,
+        path: path.slice(0, 200),
+        status,
+        ms: Math.round((performance.now() - arrivedAt) * 10) / 10,
+        ...logFields,
+      });
+    };
+    // A streamed answer is counted and logged once it ends, with the status it ended in.
+    const streamStatus = c.get('streamStatus');
+    if (streamStatus === undefined) finish(c.res.status);
+    else void streamStatus.then(finish);
   };
 }

@@ -9,12 +9,15 @@ import { createApp, createProbesApp } from './app';
 import { loadModel, type LoadedModel } from './load-model';
 import { errorMessage, type Logger } from './logger';
 import { ServiceMetrics } from './metrics';
+import { DEFAULT_HEARTBEAT_MS } from './routes/progress-stream-response';
 import { ServiceState } from './service-state';
 
 export interface StartOptions {
   readonly log: Logger;
   /** When the process started, for sd_startup_seconds. @default now */
   readonly startedAt?: number;
+  /** Longest silence on a progress stream before a `: heartbeat` comment (tests shorten it). @default 15 s */
+  readonly heartbeatMs?: number;
 }
 
 export interface ShutdownResult {
@@ -61,6 +64,7 @@ export async function startGpuFunction(config: GpuFunctionConfig, options: Start
     metricsToken: config.metricsToken,
     metricsOnHealthPortOnly: config.metricsOnHealthPortOnly,
     requestTimeoutMs: config.requestTimeoutMs,
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
   });
   let loaded: LoadedModel | undefined;
   let reportFailure!: (error: Error) => void;

@@ -24,9 +24,23 @@ export class MetricsSnapshot {
       .reduce((sum, s) => sum + s.value, 0);
   }
 
+  /** How far the matching samples moved since `before`. */
+  since(before: MetricsSnapshot, name: string, labels: Readonly<Record<string, string>> = {}): number {
+    return this.value(name, labels) - before.value(name, labels);
+  }
+
   /** Observations of a histogram `name` that fell exactly into the bucket ending at `le` (and above the previous one). */
   bucketCount(name: string, le: number, previous: number, labels: Readonly<Record<string, string>> = {}): number {
     return this.value(`${name}_bucket`, { ...labels, le: String(le) }) - this.value(`${name}_bucket`, { ...labels, le: String(previous) });
+  }
+}
+
+/** A baseline for counters: the metrics once no batch runs (what an earlier test started has ended). */
+export async function idleMetrics(baseUrl: string): Promise<MetricsSnapshot> {
+  for (;;) {
+    const snapshot = await scrapeMetrics(baseUrl);
+    if (snapshot.value('sd_batch_running') === 0) return snapshot;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { configFromEnv } from '../../gpu-function/config';
 import type { GenerateRequest } from '../../contract';
 import type { LogLevel } from '../../gpu-function/server/logger';
-import { type GpuFunctionService, startGpuFunction } from '../../gpu-function/server/service';
+import { type GpuFunctionService, type StartOptions, startGpuFunction } from '../../gpu-function/server/service';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const TINY_SD = join(ROOT, 'test/fixtures/tiny-sd');
@@ -52,8 +52,14 @@ export interface InProcessService {
   close(): Promise<void>;
 }
 
+/** Start options besides the environment (the logger is the helper's). */
+export type InProcessOptions = Omit<StartOptions, 'log'>;
+
 /** The real service object on a free port; resolves once it listens (the model may still be loading). */
-export async function startInProcess(overrides: Record<string, string> = {}): Promise<InProcessService> {
+export async function startInProcess(
+  overrides: Record<string, string> = {},
+  options: InProcessOptions = {},
+): Promise<InProcessService> {
   const logs: LogLine[] = [];
   const rawLogs: string[] = [];
   const write = (line: string): void => {
@@ -62,6 +68,7 @@ export async function startInProcess(overrides: Record<string, string> = {}): Pr
   };
   const config = configFromEnv(fixtureEnv(overrides));
   const service = await startGpuFunction(config, {
+    ...options,
     log: (level, event, fields = {}) => write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })),
   });
   return {
@@ -77,8 +84,11 @@ export async function startInProcess(overrides: Record<string, string> = {}): Pr
 }
 
 /** startInProcess, then wait for /ping 200. */
-export async function startReady(overrides: Record<string, string> = {}): Promise<InProcessService> {
-  const started = await startInProcess(overrides);
+export async function startReady(
+  overrides: Record<string, string> = {},
+  options: InProcessOptions = {},
+): Promise<InProcessService> {
+  const started = await startInProcess(overrides, options);
   await started.service.ready;
   return started;
 }

@@ -55,6 +55,11 @@ export interface AddOptions<Progress = never> {
   readonly onStart?: (() => void) | undefined;
   /** Told what `run` reports for this item while its batch runs. */
   readonly onProgress?: ((progress: Progress) => void) | undefined;
+  /**
+   * Told where the item stands whenever the number of items ahead of it changes while it waits (one
+   * ahead left or went into a batch); its place at `add` is `positionOf`'s.
+   */
+  readonly onMoved?: ((position: QueuePosition) => void) | undefined;
 }
 
 /** Where a waiting item stands (see `positionOf`). */

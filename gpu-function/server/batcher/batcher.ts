@@ -38,6 +38,7 @@ interface Entry<Item, Result, Progress> {
   readonly arrivedWhileBusy: boolean;
   readonly signal: AbortSignal;
   readonly onProgress: ((progress: Progress) => void) | undefined;
+  readonly onMoved: ((position: QueuePosition) => void) | undefined;
   readonly resolve: (value: Batched<Result>) => void;
   readonly reject: (reason: unknown) => void;
   /** Detaches the withdrawal listener and tells the caller its batch starts. */
@@ -111,10 +112,11 @@ export class Batcher<Item, Result, Progress = never> {
 
   /** Queues an item; resolves with its result once its batch has run. */
   add(item: Item, options: AddOptions<Progress> = {}): Promise<Batched<Result>> {
-    const { signal, onStart, onProgress } = options;
+    const { signal, onStart, onProgress, onMoved } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('Expected `signal` to be an AbortSignal');
     if (onStart !== undefined && typeof onStart !== 'function') throw new TypeError('Expected `onStart` to be a function');
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('Expected `onProgress` to be a function');
+    if (onMoved !== undefined && typeof onMoved !== 'function') throw new TypeError('Expected `onMoved` to be a function');
     if (this.#closed) return Promise.reject(new QueueClosedError(this.describe()));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiting.length >= this.#maxQueue) {
@@ -133,7 +135,9 @@ export class Batcher<Item, Result, Progress = never> {
       const onAbort = (): void => {
         const index = this.#waiting.indexOf(entry);
         if (index === -1) return;
-        this.#waiting.splice(index, 1);
+        const before = this.#waiting;
+        this.#waiting = before.toSpliced(index, 1);
+        this.#tellMoved(before);
         reject(signal!.reason);
         this.#schedule();
       };
@@ -146,6 +150,7 @@ export class Batcher<Item, Result, Progress = never> {
         arrivedWhileBusy: this.#running !== undefined,
         signal: signal ?? NEVER,
         onProgress,
+        onMoved,
         resolve,
         reject,
         start: () => {
@@ -243,8 +248,10 @@ export class Batcher<Item, Result, Progress = never> {
       return;
     }
     const taken = new Set<Entry<Item, Result, Progress>>(batch);
-    this.#waiting = this.#waiting.filter((entry) => !taken.has(entry));
+    const before = this.#waiting;
+    this.#waiting = before.filter((entry) => !taken.has(entry));
     void this.#runBatch(head.key, batch);
+    this.#tellMoved(before);
   }
 
   /**
@@ -303,6 +310,17 @@ export class Batcher<Item, Result, Progress = never> {
       this.#onBatchEnd?.({ ...info, ms: performance.now() - startedAt, ok, dropped });
       this.#schedule();
     }
+  }
+
+  /**
+   * Tells each waiting item that has fewer items ahead than in `before` (the queue before items left it;
+   * an item at index i moved exactly when a different item was at i) where it stands now.
+   */
+  #tellMoved(before: readonly Entry<Item, Result, Progress>[]): void {
+    this.#waiting.forEach((entry, ahead) => {
+      if (entry.onMoved === undefined || before[ahead] === entry) return;
+      entry.onMoved({ ahead, secondsAhead: this.#secondsBefore(ahead) });
+    });
   }
 
   #isIdle(): boolean {

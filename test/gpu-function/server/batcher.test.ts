@@ -330,6 +330,43 @@ describe('queue positions', () => {
     await batcher.onIdle();
     expect(batcher.positionOf(items[3]!)).toBeUndefined();
   });
+
+  it('tells a waiting item where it stands when fewer are ahead: one ahead left, or went into a batch', async () => {
+    const gates = [deferred(), deferred()];
+    let batch = 0;
+    const batcher = new Batcher<Item, string>({
+      keyOf: (i) => i.key,
+      batchTimeoutMs: 0,
+      maxBatchSize: 1,
+      async run(items) {
+        await gates[batch++]?.promise;
+        return items.map(() => '');
+      },
+    });
+    const moves: [number, number][] = [];
+    const leaving = new AbortController();
+    const [running, first, second, third] = [item('a', 1), item('a', 2), item('b', 3), item('a', 4)];
+    const added = [
+      batcher.add(running!),
+      batcher.add(first!),
+      batcher.add(second!, { signal: leaving.signal }),
+      batcher.add(third!, { onMoved: (p) => moves.push([4, p.ahead]) }),
+    ];
+    added.forEach((p) => p.catch(() => undefined));
+    // An item added behind moves nobody; `second` leaving moves only those behind it.
+    batcher.add(item('c', 5), { onMoved: (p) => moves.push([5, p.ahead]) }).catch(() => undefined);
+    expect(moves).toEqual([]);
+    leaving.abort();
+    expect(moves).toEqual([[4, 1], [5, 2]]);
+    gates[0]!.resolve(); // `first` goes into the next batch
+    while (moves.length < 4) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(moves.slice(2)).toEqual([[4, 0], [5, 1]]);
+    expect(batcher.positionOf(third!)?.ahead).toBe(0);
+    gates[1]!.resolve();
+    await batcher.onIdle();
+    expect(moves).toHaveLength(5); // and `c` once `third` started: [5, 0]
+    expect(moves[4]).toEqual([5, 0]);
+  });
 });
 
 describe('the batch weight budget', () => {

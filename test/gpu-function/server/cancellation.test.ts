@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { problemSchema } from '../../../contract';
 import { decodePng } from '../../support/decode-png';
 import { generate, generatePng, type InProcessService, type LogLine, startReady, until } from '../../support/gpu-function-service';
-import { type MetricsSnapshot, scrapeMetrics } from '../../support/gpu-function-metrics';
+import { idleMetrics, type MetricsSnapshot, scrapeMetrics } from '../../support/gpu-function-metrics';
 
 const RUNNER = { prompt: 'runner', steps: 150, width: 128, height: 128 } as const;
 /** PNDM (the fixture's scheduler) evaluates the UNet once more than the steps asked. */
@@ -21,12 +21,9 @@ afterAll(() => gpu.close());
 
 let before: MetricsSnapshot;
 beforeEach(async () => {
-  await until(async () => (await scrapeMetrics(gpu.url)).value('sd_batch_running') === 0);
-  before = await scrapeMetrics(gpu.url);
+  before = await idleMetrics(gpu.url);
 });
 
-const delta = (after: MetricsSnapshot, name: string, labels: Record<string, string> = {}): number =>
-  after.value(name, labels) - before.value(name, labels);
 
 const running = async (): Promise<number> => (await scrapeMetrics(gpu.url)).value('sd_batch_running');
 
@@ -46,9 +43,9 @@ describe('a client that disconnects while its batch runs', () => {
     await until(async () => (await running()) === 0);
 
     const after = await scrapeMetrics(gpu.url);
-    expect(delta(after, 'sd_generations_total')).toBe(0);
-    expect(delta(after, 'sd_generations_cancelled_total')).toBe(1);
-    expect(delta(after, 'sd_requests_abandoned_total', { reason: 'client_closed', stage: 'running' })).toBe(1);
+    expect(after.since(before, 'sd_generations_total')).toBe(0);
+    expect(after.since(before, 'sd_generations_cancelled_total')).toBe(1);
+    expect(after.since(before, 'sd_requests_abandoned_total', { reason: 'client_closed', stage: 'running' })).toBe(1);
     await until(() => cancelledLines(logFrom).length === 1);
     const [line] = cancelledLines(logFrom);
     expect(line).toMatchObject({ level: 'info', images: 1, batch_size: 1, batch_stopped: true });
@@ -69,8 +66,8 @@ describe('a client that disconnects while its batch runs', () => {
     controller.abort();
     expect(decodePng(await waiting).width).toBe(48);
     const after = await scrapeMetrics(gpu.url);
-    expect(delta(after, 'sd_generations_total')).toBe(1);
-    expect(delta(after, 'sd_generations_cancelled_total')).toBe(1);
+    expect(after.since(before, 'sd_generations_total')).toBe(1);
+    expect(after.since(before, 'sd_generations_cancelled_total')).toBe(1);
   });
 });
 
@@ -82,9 +79,9 @@ describe('a deadline that passes while the batch runs', () => {
     expect(problemSchema.parse(await response.json()).detail).toBe('No picture within 400 ms (its batch was still running).');
     await until(async () => (await running()) === 0);
     const after = await scrapeMetrics(gpu.url);
-    expect(delta(after, 'sd_generations_total')).toBe(0);
-    expect(delta(after, 'sd_generations_cancelled_total')).toBe(1);
-    expect(delta(after, 'sd_requests_abandoned_total', { reason: 'deadline', stage: 'running' })).toBe(1);
+    expect(after.since(before, 'sd_generations_total')).toBe(0);
+    expect(after.since(before, 'sd_generations_cancelled_total')).toBe(1);
+    expect(after.since(before, 'sd_requests_abandoned_total', { reason: 'deadline', stage: 'running' })).toBe(1);
     await until(() => cancelledLines(logFrom).length === 1);
     expect((cancelledLines(logFrom)[0]!.steps_done as number[])[0]).toBeLessThan(RUNNER_EVALUATIONS);
   });
