@@ -11,31 +11,33 @@ import { generationJob } from '../generation/image-generator';
 import { inBackground } from '../log';
 import { signatureExpired, signatureRequired } from '../problems';
 import { chargeGeneration } from '../rate-limit/charge-generation';
-import { cacheUrl, contentKey, contentPath, derivedSeed, randomSeed } from '../request/content-key';
-import { createImageQueryReader, type ImageQuery, type ImageRequest, type UnseededImageRequest } from '../request/image-query';
+import { cacheUrl, randomSeed } from '../request/content-key';
+import { createImageQueryReader, type ImageQuery } from '../request/image-query';
+import { createRequestResolver } from '../request/resolve-request';
 import { signParams, verifySignature } from '../request/url-signature';
 import { CORS_HEADERS, cacheStatus, imageHeaders, imageResponse, isConditional, notModifiedResponse } from '../responses';
 import { type FoundImage, findImage } from './image-by-key';
 
 export function imagesRoute(deps: AppDeps) {
   const { config } = deps;
-  const readQuery = createImageQueryReader(config.models, config.defaultModel);
+  // Remembers, per isolate, what recent query strings resolved to (resolve-request.ts).
+  const resolveRequest = createRequestResolver(createImageQueryReader(config.models, config.defaultModel));
 
   return async function getImage(c: Context): Promise<Response> {
     const url = new URL(c.req.url);
     const isHead = c.req.method === 'HEAD';
 
-    // 1. Validate and resolve every default (400 with one entry per bad parameter).
-    const query = readQuery(url.search);
+    // 1. Validate and resolve every default (400 with one entry per bad parameter), and 3. the content
+    //    key of the fully resolved request (no seed means a derived one): both at once, and only the first
+    //    time this isolate sees the query string.
+    const { query, request, key } = await resolveRequest(url.search);
 
     // 2. seed=random names no picture yet: redirect to one (it will generate, so it must be signed).
-    if (query.seed === 'random') {
+    if (request === undefined) {
       await requireSignature(config.urlSigningKey, query);
       return redirectToSeed(query, randomSeed(), config);
     }
-
-    // 3. The content key of the fully resolved request; no seed means a derived one.
-    const { request, seed, key } = await resolvedKey(query.request, query.seed, url);
+    const { seed } = request;
 
     // 4. Cache API, then the image store. A hit is never signed, limited or generated.
     const conditional = isConditional(c.req.header('If-None-Match'), key);
@@ -72,17 +74,6 @@ export function imagesRoute(deps: AppDeps) {
     const outcome = !image.stored ? 'not-stored' : image.alreadyStored ? 'coalesced' : 'generated';
     return imageResponse({ key, seed, outcome, extraHeaders: limitHeaders }, image.png, image.png.byteLength);
   };
-}
-
-/**
- * The picture a query names (its seed chosen): the resolved request, its key and the URL a client reads
- * it at (on the request's origin; cache keys use config.cacheOrigin instead, never this).
- */
-export async function resolvedKey(unseeded: UnseededImageRequest, choice: number | 'derived', url: URL) {
-  const seed = choice === 'derived' ? await derivedSeed(unseeded) : choice;
-  const request: ImageRequest = { ...unseeded, seed };
-  const key = await contentKey(request);
-  return { request, seed, key, contentUrl: new URL(contentPath(key), url).toString() };
 }
 
 function hitResponse(key: string, found: FoundImage, conditional: boolean): Response {

@@ -8,11 +8,12 @@
 import type { Context } from 'hono';
 import type { AppDeps } from '../app';
 import { invalidParameters } from '../problems';
+import { contentPath } from '../request/content-key';
 import { createImageQueryReader } from '../request/image-query';
+import { createRequestResolver } from '../request/resolve-request';
 import { CORS_HEADERS } from '../responses';
 import { formatWatchEvent } from '../generation/generation-progress';
 import { readStore } from '../storage';
-import { resolvedKey } from './images';
 
 /**
  * How long a watcher waits for a generation to start when none is in flight: a page sets an <img>'s
@@ -22,18 +23,19 @@ export const PROGRESS_START_WAIT_MS = 10_000;
 
 export function progressRoute(deps: AppDeps) {
   const { config } = deps;
-  const readQuery = createImageQueryReader(config.models, config.defaultModel);
+  // Keyed exactly as /v1/images keys a query, remembering recent query strings (resolve-request.ts).
+  const resolveRequest = createRequestResolver(createImageQueryReader(config.models, config.defaultModel));
 
   return async function getProgress(c: Context): Promise<Response> {
     const url = new URL(c.req.url);
-    const query = readQuery(url.search);
-    if (query.seed === 'random') {
+    const { key } = await resolveRequest(url.search);
+    if (key === undefined) {
       // A new picture each time: no single generation to watch. Its redirect names one.
       throw invalidParameters([
         { param: 'seed', message: 'seed=random names no single picture; watch the URL its /v1/images redirect names' },
       ]);
     }
-    const { key, contentUrl } = await resolvedKey(query.request, query.seed, url);
+    const contentUrl = new URL(contentPath(key), url).toString();
     const stored = await readStore('head', key, () => deps.store.head(key));
     const body =
       stored !== null
