@@ -2,7 +2,10 @@
 // one way wherever it appears (the edge's MODELS, a model folder's dreamurl.json, the GPU function's
 // `GET /v1/model` and its MIN_SIDE … variables), with the checks both services run: of a profile
 // (limits that admit a size, defaults within them) and of a request against the limits, so the edge
-// refuses with a 400 exactly what the GPU function would.
+// refuses with a 400 exactly what the GPU function would. Besides the sides and steps, the limits bound
+// what a request costs: its pixels (`max_pixels`, width × height — memory grows with them) and its work
+// (`max_pixel_steps`, width × height × steps — time grows with it), since `max_side` alone lets
+// 1024 × 1024 × 150 steps through.
 import { z } from 'zod';
 import type { ParamError } from './problem';
 import {
@@ -15,6 +18,8 @@ import {
 } from './wire';
 
 const side = z.int().min(IMAGE_SIDE_MULTIPLE).max(MAX_IMAGE_SIDE);
+const SMALLEST_PICTURE = IMAGE_SIDE_MULTIPLE ** 2;
+const LARGEST_PICTURE = MAX_IMAGE_SIDE ** 2;
 
 /** Limits a model narrows the wire's absolute bounds to. */
 export const modelLimitsSchema = z.strictObject({
@@ -23,8 +28,18 @@ export const modelLimitsSchema = z.strictObject({
   /** Width and height must be multiples of this (8 × what the UNet's downsampling needs). */
   side_multiple: side,
   max_steps: z.int().min(1).max(MAX_STEPS),
+  /** Most pixels of one picture, width × height. Absent: max_side² (nothing beyond the sides). */
+  max_pixels: z.int().min(SMALLEST_PICTURE).max(LARGEST_PICTURE).optional(),
+  /** Most work of one request, width × height × steps. Absent: max_pixels × max_steps. */
+  max_pixel_steps: z.int().min(SMALLEST_PICTURE).max(LARGEST_PICTURE * MAX_STEPS).optional(),
 });
 export type ModelLimits = Readonly<z.infer<typeof modelLimitsSchema>>;
+
+/** The cost limits in force: those a profile gives, else what its sides and steps allow anyway. */
+export function costLimits(limits: ModelLimits): { readonly maxPixels: number; readonly maxPixelSteps: number } {
+  const maxPixels = limits.max_pixels ?? limits.max_side ** 2;
+  return { maxPixels, maxPixelSteps: limits.max_pixel_steps ?? maxPixels * limits.max_steps };
+}
 
 /** What a request's missing fields take. */
 export const modelDefaultsSchema = z.strictObject({
@@ -84,16 +99,32 @@ export function profileProblems(
     }
   }
   if (d.steps > l.max_steps) add('defaults.steps', `must not exceed ${nameOf('limits.max_steps')}`);
+  const smallest = l.min_side ** 2;
+  if (l.max_pixels !== undefined && l.max_pixels < smallest) {
+    add('limits.max_pixels', `must admit the smallest picture, ${min}² = ${smallest}`);
+  }
+  if (l.max_pixel_steps !== undefined && l.max_pixel_steps < smallest) {
+    add('limits.max_pixel_steps', `must admit one step of the smallest picture, ${min}² = ${smallest}`);
+  }
+  const { maxPixels, maxPixelSteps } = costLimits(l);
+  if (d.width * d.height > maxPixels) {
+    add('defaults.width', `width × height must not exceed ${nameOf('limits.max_pixels')}`);
+  } else if (d.width * d.height * d.steps > maxPixelSteps) {
+    add('defaults.steps', `width × height × steps must not exceed ${nameOf('limits.max_pixel_steps')}`);
+  }
   return problems;
 }
 
 /**
  * A request's size and steps against a model's limits: one entry per field out of bounds, empty when
- * it fits. A field left out takes the default, which fits (profileProblems).
+ * it fits. A field left out takes the model's default. When every field is within its own bounds, the
+ * picture's cost (the request with its defaults) against max_pixels, then max_pixel_steps: one entry
+ * whose `param` names the fields of the product ("width,height" or "width,height,steps").
  */
 export function limitProblems(
   request: Partial<Pick<ResolvedGeneration, 'width' | 'height' | 'steps'>>,
   limits: ModelLimits,
+  defaults: Pick<ModelDefaults, 'width' | 'height' | 'steps'>,
 ): ParamError[] {
   const problems: ParamError[] = [];
   for (const param of ['width', 'height'] as const) {
@@ -107,6 +138,23 @@ export function limitProblems(
   }
   if (request.steps !== undefined && request.steps > limits.max_steps) {
     problems.push({ param: 'steps', message: `must be at most ${limits.max_steps} for this model` });
+  }
+  if (problems.length === 0) {
+    const { width = defaults.width, height = defaults.height, steps = defaults.steps } = request;
+    const { maxPixels, maxPixelSteps } = costLimits(limits);
+    if (width * height > maxPixels) {
+      problems.push({
+        param: 'width,height',
+        message: `width × height must be at most ${maxPixels} pixels for this model (max_pixels); ${width} × ${height} is ${width * height}`,
+      });
+    } else if (width * height * steps > maxPixelSteps) {
+      problems.push({
+        param: 'width,height,steps',
+        message:
+          `width × height × steps must be at most ${maxPixelSteps} for this model (max_pixel_steps); ` +
+          `${width} × ${height} × ${steps} is ${width * height * steps}`,
+      });
+    }
   }
   return problems;
 }

@@ -12,23 +12,21 @@ import {
   MAX_GUIDANCE,
   MAX_IMAGE_SIDE,
   MAX_STEPS,
-  type ModelDefaults,
   type ModelLimits,
-  type ProfileField,
-  profileProblems,
   SCHEDULER_NAMES,
-  type SchedulerName,
   unsetIfBlank,
 } from '../contract';
+import {
+  consistencyProblems,
+  type GenerationDefaults,
+  GENERATION_SETTING_NAMES,
+  type GenerationSettingName,
+} from './generation-settings';
 import { hubSettingsFromEnv, type Environment, type HubSettings } from './model/hub-settings';
-import { MODEL_PROFILE_FILE, type ModelProfile } from './model/model-profile';
 import type { ExecutionProviderSetting } from './pipeline/onnx-runtime';
 
-/** The defaults of `GET /v1/model`, but the scheduler may be left to the model. */
-export interface GenerationDefaults extends Omit<ModelDefaults, 'scheduler'> {
-  /** undefined: the model's own scheduler (its scheduler_config.json `_class_name`). */
-  readonly scheduler: SchedulerName | undefined;
-}
+export type { GenerationDefaults, GenerationSettingName } from './generation-settings';
+export { settingsForModel } from './generation-settings';
 
 export interface GpuFunctionConfig {
   /** A Hub repo id (optionally `@revision`) or a local folder; '' means model-spec.ts's default model. */
@@ -53,12 +51,18 @@ export interface GpuFunctionConfig {
     readonly maxBatchSize: number;
     readonly batchTimeoutMs: number;
     readonly maxQueue: number;
+    /** MAX_BATCH_PIXELS: most pixels in one batch; undefined leaves it to the provider's built-in value. */
+    readonly maxBatchPixels: number | undefined;
   };
   /** Longest time a request may take from arrival to answer; past it, 504. */
   readonly requestTimeoutMs: number;
   /** After SIGTERM, how long running and queued work may take before the process exits anyway. */
   readonly shutdownGraceMs: number;
-  /** Built-in values unless the environment set them; a model folder's dreamurl.json may still fill the rest (settingsForModel). */
+  /**
+   * Built-in values unless the environment set them; a model folder's dreamurl.json may still fill the rest
+   * (settingsForModel). The cost limits (max_pixels, max_pixel_steps) are undefined unless the environment
+   * set them: their built-in values depend on the execution provider (generation-settings.ts).
+   */
   readonly limits: ModelLimits;
   readonly defaults: GenerationDefaults;
   /** Which of the generation settings above the environment set explicitly (they beat the model's profile). */
@@ -130,6 +134,9 @@ const envSchema = z.object({
   MAX_SIDE: count(1024, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
   SIDE_MULTIPLE: count(64, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
   MAX_STEPS: count(MAX_STEPS, 1, MAX_STEPS),
+  MAX_PIXELS: wholeNumber(IMAGE_SIDE_MULTIPLE ** 2, MAX_IMAGE_SIDE ** 2).optional(),
+  MAX_PIXEL_STEPS: wholeNumber(IMAGE_SIDE_MULTIPLE ** 2, MAX_IMAGE_SIDE ** 2 * MAX_STEPS).optional(),
+  MAX_BATCH_PIXELS: wholeNumber(IMAGE_SIDE_MULTIPLE ** 2, MAX_IMAGE_SIDE ** 2 * 64).optional(),
   DEFAULT_STEPS: count(50, 1, MAX_STEPS),
   DEFAULT_GUIDANCE: decimal(7.5, 0, MAX_GUIDANCE),
   DEFAULT_WIDTH: count(512, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
@@ -170,6 +177,8 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     max_side: v.MAX_SIDE,
     side_multiple: v.SIDE_MULTIPLE,
     max_steps: v.MAX_STEPS,
+    ...(v.MAX_PIXELS === undefined ? {} : { max_pixels: v.MAX_PIXELS }),
+    ...(v.MAX_PIXEL_STEPS === undefined ? {} : { max_pixel_steps: v.MAX_PIXEL_STEPS }),
   });
   const defaults: GenerationDefaults = Object.freeze({
     steps: v.DEFAULT_STEPS,
@@ -179,6 +188,9 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     scheduler: v.DEFAULT_SCHEDULER,
   });
   const problems = consistencyProblems(limits, defaults);
+  if (v.MAX_BATCH_PIXELS !== undefined && v.MAX_PIXELS !== undefined && v.MAX_BATCH_PIXELS < v.MAX_PIXELS) {
+    problems.push('MAX_BATCH_PIXELS: must be at least MAX_PIXELS, so that the largest picture fits in a batch');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const explicitGenerationSettings = new Set(
     GENERATION_SETTING_NAMES.filter((name) => raw[name] !== undefined),
@@ -197,6 +209,7 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
       maxBatchSize: v.MAX_BATCH_SIZE,
       batchTimeoutMs: v.BATCH_TIMEOUT_MS,
       maxQueue: v.MAX_QUEUE,
+      maxBatchPixels: v.MAX_BATCH_PIXELS,
     }),
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
@@ -234,50 +247,4 @@ export function isLoopbackHost(host: string): boolean {
   if (bare === 'localhost' || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
   const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-/** The variables that set a generation default or limit, each naming a field of the model profile. */
-const GENERATION_SETTINGS = Object.freeze({
-  MIN_SIDE: 'limits.min_side',
-  MAX_SIDE: 'limits.max_side',
-  SIDE_MULTIPLE: 'limits.side_multiple',
-  MAX_STEPS: 'limits.max_steps',
-  DEFAULT_STEPS: 'defaults.steps',
-  DEFAULT_GUIDANCE: 'defaults.guidance',
-  DEFAULT_WIDTH: 'defaults.width',
-  DEFAULT_HEIGHT: 'defaults.height',
-  DEFAULT_SCHEDULER: 'defaults.scheduler',
-} as const satisfies Record<string, ProfileField>);
-export type GenerationSettingName = keyof typeof GENERATION_SETTINGS;
-const GENERATION_SETTING_NAMES = Object.keys(GENERATION_SETTINGS) as GenerationSettingName[];
-const SETTING_OF_FIELD = new Map<ProfileField, string>(
-  GENERATION_SETTING_NAMES.map((name) => [GENERATION_SETTINGS[name], name]),
-);
-
-/**
- * The defaults and limits for one model: the environment's where it set them, else the model folder's
- * profile (dreamurl.json), else the built-in ones. Throws ConfigError when the mix is inconsistent.
- */
-export function settingsForModel(
-  config: Pick<GpuFunctionConfig, 'defaults' | 'limits' | 'explicitGenerationSettings'>,
-  profile: ModelProfile,
-): { defaults: GenerationDefaults; limits: ModelLimits } {
-  const merged = { defaults: { ...config.defaults }, limits: { ...config.limits } };
-  for (const name of GENERATION_SETTING_NAMES) {
-    if (config.explicitGenerationSettings.has(name)) continue;
-    const [section, key] = GENERATION_SETTINGS[name].split('.') as ['defaults' | 'limits', string];
-    const value = (profile[section] as Record<string, unknown> | undefined)?.[key];
-    if (value !== undefined) (merged[section] as Record<string, unknown>)[key] = value;
-  }
-  const problems = consistencyProblems(merged.limits, merged.defaults);
-  if (problems.length > 0) {
-    throw new ConfigError(problems.map((p) => `${p} (after the model's ${MODEL_PROFILE_FILE})`));
-  }
-  return { defaults: Object.freeze(merged.defaults), limits: Object.freeze(merged.limits) };
-}
-
-/** The limits must admit at least one size, and the defaults must be a request the limits accept. */
-function consistencyProblems(limits: ModelLimits, defaults: GenerationDefaults): string[] {
-  const nameOf = (field: ProfileField) => SETTING_OF_FIELD.get(field) ?? field;
-  return profileProblems({ limits, defaults }, nameOf).map((p) => `${nameOf(p.field)}: ${p.message}`);
 }

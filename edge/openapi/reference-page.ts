@@ -122,7 +122,10 @@ function modelsSection(models: unknown): string {
     return (
       `      <tr><th scope="row"><code>${text(m.name)}</code>${m.default === true ? ' (default)' : ''}</th><td><code>${text(m.repo)}@${text(m.revision)}</code></td>` +
       `<td>${text(d.width)}×${text(d.height)}, ${text(d.steps)} steps, guidance ${text(d.guidance)}, ${text(d.scheduler)}</td>` +
-      `<td>sides ${text(l.min_side)}–${text(l.max_side)} in multiples of ${text(l.side_multiple)}, at most ${text(l.max_steps)} steps</td></tr>`
+      `<td>sides ${text(l.min_side)}–${text(l.max_side)} in multiples of ${text(l.side_multiple)}, at most ${text(l.max_steps)} steps` +
+      (l.max_pixels === undefined ? '' : `, at most ${text(l.max_pixels)} pixels (<code>max_pixels</code>)`) +
+      (l.max_pixel_steps === undefined ? '' : `, at most ${text(l.max_pixel_steps)} pixels × steps (<code>max_pixel_steps</code>)`) +
+      '</td></tr>'
     );
   });
   return `  <section id="models" aria-labelledby="models-title">

@@ -101,10 +101,10 @@ function imageQuerySchema(models: readonly ModelProfile[], fallback: ModelProfil
       // the contract's absolute bounds checked above, and its defaults. Defaults are resolved here,
       // before anything is hashed, so explicit defaults share a key.
       const model = profileFor(q.model);
-      for (const { param, message } of limitProblems(q, model.limits)) {
+      const d = model.defaults;
+      for (const { param, message } of limitProblems(q, model.limits, d)) {
         ctx.addIssue({ code: 'custom', path: [param], message });
       }
-      const d = model.defaults;
       return {
         request: {
           model,

@@ -1,8 +1,10 @@
 // The service's batcher: the generic Batcher (batcher/) wired to the pipeline's worker thread. Each
 // request's AbortSignal (its client left, its deadline passed) travels with its batch, so the worker drops
 // it within one denoising step and a batch nobody waits for stops; each finished step is handed to the
-// request's `onProgress`. Images are counted when their batch ends; requests dropped unfinished are
-// counted apart (sd_generations_cancelled_total) and logged (`generation_cancelled`), never as generations.
+// request's `onProgress`. A batch holds at most MAX_BATCH_PIXELS pixels (a request's weight is its
+// width × height), so its memory stays within what the warm-up measured. Images are counted when their
+// batch ends; requests dropped unfinished are counted apart (sd_generations_cancelled_total) and logged
+// (`generation_cancelled`), never as generations.
 import { batchKeyOf } from '../pipeline/batch-compatibility';
 import type { ResolvedGeneration } from '../../contract';
 import type { GeneratedImage, RequestProgress } from '../pipeline/types';
@@ -15,6 +17,8 @@ export type GenerationBatcher = Batcher<ResolvedGeneration, GeneratedImage, Requ
 
 export interface GenerationBatcherOptions {
   readonly maxBatchSize: number;
+  /** MAX_BATCH_PIXELS: a companion joins a batch only while its pictures' pixels stay within it. */
+  readonly maxBatchPixels: number;
   readonly batchTimeoutMs: number;
   readonly maxQueue: number;
   readonly log: Logger;
@@ -35,6 +39,8 @@ export function generationBatcher(pipeline: Pick<PipelineThread, 'generate'>, op
     keyOf: batchKeyOf,
     costOf: generationCost,
     maxBatchSize: options.maxBatchSize,
+    weightOf: (request) => request.width * request.height,
+    maxBatchWeight: options.maxBatchPixels,
     batchTimeoutMs: options.batchTimeoutMs,
     maxQueue: options.maxQueue,
     async run(batch, { signals, report }) {

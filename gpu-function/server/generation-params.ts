@@ -40,7 +40,7 @@ export class GenerationParams {
 
   /** Problems of a contract-valid request against this model's limits; empty when it can run. */
   problemsOf(request: GenerateRequest): ParamError[] {
-    const problems = limitProblems(request, this.limits);
+    const problems = limitProblems(request, this.limits, this.defaults);
     if (problems.length === 0) {
       const scheduler = request.scheduler ?? this.defaults.scheduler;
       const problem = this.#scheduleProblem(scheduler, request.steps ?? this.defaults.steps);

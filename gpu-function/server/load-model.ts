@@ -1,11 +1,14 @@
 // Start-up, after the HTTP server listens: resolve MODEL (Hub download into the HF cache, or a local
 // folder), open the networks on the execution provider in the pipeline's worker thread
-// (pipeline-thread/), load the tokenizer here too for /v1/tokenize, decide the defaults (environment,
-// else the folder's dreamurl.json, else the model family's — family-profile.ts — else built-in), then
-// warm up — one generation at the default size with WARMUP_STEPS steps, through the worker like every
-// batch, so the first real request does not pay for onnxruntime's first-run allocations (and, on CUDA,
-// cuDNN's convolution algorithm search for that shape). Only then does /ping say 200.
-import { settingsForModel, type GpuFunctionConfig } from '../config';
+// (pipeline-thread/), load the tokenizer here too for /v1/tokenize, decide the defaults and limits
+// (environment, else the folder's dreamurl.json, else the model family's — family-profile.ts — else
+// built-in: the cost limits' built-in values are the execution provider's, so they are decided once the
+// pipeline says where it runs), then warm up — one generation at the default size with WARMUP_STEPS
+// steps, through the worker like every batch, so the first real request does not pay for onnxruntime's
+// first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that shape). Only then
+// does /ping say 200.
+import type { GpuFunctionConfig } from '../config';
+import { budgetsOf, settingsForModel } from '../generation-settings';
 import { modelFamilyOf, profileForFamily } from '../model/family-profile';
 import { readModelProfile } from '../model/model-profile';
 import { progressPrinter } from '../model/download-progress';
@@ -46,16 +49,12 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     onProgress: progressPrinter((message) => log('info', 'model_download', { message })),
     log: (message) => log('info', 'model', { message }),
   });
-  // The model's own settings first: an inconsistent dreamurl.json fails before seconds of loading.
+  // The model's own settings first: an inconsistent dreamurl.json fails before seconds of loading
+  // (the cost limits built in for the provider are added, and checked, once the provider is known).
   // SDXL and SDXL-Turbo bring their own defaults and limits, beneath the folder's and the environment's.
   const family = modelFamilyOf(resolved);
   const profile = profileForFamily(family, await readModelProfile(resolved.dir));
-  const { defaults, limits } = settingsForModel(config, profile);
-  const params = new GenerationParams(
-    { ...defaults, scheduler: defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
-    limits,
-    resolved.schedulerConfig,
-  );
+  settingsForModel(config, profile, config.provider === 'auto' ? undefined : config.provider);
   const starting = PipelineThread.start(resolved, {
     provider: config.provider,
     intraOpThreads: config.intraOpThreads,
@@ -75,7 +74,22 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
     ms: Math.round(performance.now() - started),
   });
 
-  const batcher = generationBatcher(pipeline, { ...config.batching, log, metrics });
+  let params: GenerationParams;
+  let maxBatchPixels: number;
+  try {
+    const settings = settingsForModel(config, profile, pipeline.provider);
+    const { defaults, limits } = settings;
+    params = new GenerationParams(
+      { ...defaults, scheduler: defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
+      limits,
+      resolved.schedulerConfig,
+    );
+    maxBatchPixels = budgetsOf(settings).maxBatchPixels;
+  } catch (error) {
+    await pipeline.release().catch(() => undefined);
+    throw error;
+  }
+  const batcher = generationBatcher(pipeline, { ...config.batching, maxBatchPixels, log, metrics });
   const model: LoadedModel = {
     identity: { id: resolved.id, revision: resolved.revision, model: resolved.model },
     params,

@@ -303,6 +303,8 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
   badQuery('a width that is not a multiple of 8', 'prompt=<prompt>&width=65', ['width']),
   badQuery('an unknown scheduler', 'prompt=<prompt>&scheduler=karras', ['scheduler']),
   badQuery('an unknown model', 'prompt=<prompt>&model=sdxl', ['model']),
+  badQuery("more pixels than the model's max_pixels", 'prompt=<prompt>&model=other&width=128&height=128', ['width,height']),
+  badQuery("more work than the model's max_pixel_steps (a default size)", 'prompt=<prompt>&model=other&steps=16', ['width,height,steps']),
   badQuery('a parameter given twice', 'prompt=<prompt>&steps=4&steps=4', ['steps']),
   badQuery('a parameter in another letter case', 'prompt=<prompt>&Steps=4', ['Steps']),
   badQuery('several at once', 'prompt=&steps=x&guidance=y&color=red', ['color', 'guidance', 'prompt', 'steps']),

@@ -32,7 +32,8 @@ function contractModels(gpuStubUrl: string, repo: string, revision: string): unk
       repo: 'acme/other',
       revision: '0123abcd',
       defaults: { steps: 10, guidance: 5, scheduler: 'euler', width: 96, height: 64 },
-      limits: { min_side: 64, max_side: 128, side_multiple: 16, max_steps: 20 },
+      // Cost limits: at most 128 × 96 pixels, and the default 96 × 64 at most 15 steps.
+      limits: { min_side: 64, max_side: 128, side_multiple: 16, max_steps: 20, max_pixels: 12_288, max_pixel_steps: 92_160 },
       gpu_function_url: `${gpuStubUrl}/as/${encodeURIComponent('acme/other@0123abcd')}`,
     },
   ];

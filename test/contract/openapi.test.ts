@@ -93,7 +93,7 @@ function findPath(pathname: string): { template: string; item: Json; params: Rec
  * The parameters the document says are wrong: query names it does not list, given twice or not
  * valid percent-encoding; required ones missing; values outside their schema (numbers as the
  * document says they are written: plain decimal digits); width, height and steps outside the chosen
- * model's limits (x-models).
+ * model's limits, then its cost limits (x-models).
  */
 function invalidParams(operation: Json, search: string, pathParams: Record<string, string>): string[] {
   const parameters = (operation.parameters ?? []) as Json[];
@@ -128,6 +128,13 @@ function invalidParams(operation: Json, search: string, pathParams: Record<strin
       if (value < min_side || value > max_side || value % side_multiple !== 0) bad.add(side);
     }
     if (Number(values.get('steps') ?? model.defaults.steps) > model.limits.max_steps) bad.add('steps');
+    if (bad.size === 0) {
+      // The cost limits, on the request with its defaults: one entry naming the fields of the product.
+      const [width, height, steps] = ['width', 'height', 'steps'].map((name) => Number(values.get(name) ?? model.defaults[name]));
+      const pixels = width! * height!;
+      if (model.limits.max_pixels !== undefined && pixels > model.limits.max_pixels) bad.add('width,height');
+      else if (model.limits.max_pixel_steps !== undefined && pixels * steps! > model.limits.max_pixel_steps) bad.add('width,height,steps');
+    }
   }
   return [...bad];
 }

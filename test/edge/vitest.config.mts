@@ -37,7 +37,7 @@ export default defineConfig({
                 repo: 'acme/other',
                 revision: '0123abcd',
                 defaults: { steps: 10, guidance: 5, scheduler: 'euler', width: 96, height: 64 },
-                limits: { min_side: 64, max_side: 128, side_multiple: 16, max_steps: 20 },
+                limits: { min_side: 64, max_side: 128, side_multiple: 16, max_steps: 20, max_pixels: 12_288, max_pixel_steps: 92_160 },
                 gpu_function_url: `${gpuStubUrl}/as/${encodeURIComponent('acme/other@0123abcd')}`,
               },
             ]),

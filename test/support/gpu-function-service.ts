@@ -1,7 +1,9 @@
 // Test helpers that start the real GPU function on the tiny-sd fixture: in-process (the real server
 // object on a real loopback port, its log lines captured) or as a real child process (for signals and
 // exit codes), plus small HTTP helpers. Settings suit the fixture: sides in multiples of 16 (its UNet
-// downsamples once), small defaults, the CPU provider, and no Hub access.
+// downsamples once), small defaults, small cost limits (128² pictures and batches: the tiny UNet's
+// attention at full latent resolution makes large pictures cost far more memory than their compute, and
+// start-up warms the largest batch up), the CPU provider, and no Hub access.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,8 @@ export function fixtureEnv(overrides: Record<string, string> = {}): Record<strin
     INTRA_OP_THREADS: '1',
     MIN_SIDE: '32',
     MAX_SIDE: '256',
+    MAX_PIXELS: '16384',
+    MAX_BATCH_PIXELS: '16384',
     SIDE_MULTIPLE: '16',
     DEFAULT_WIDTH: '32',
     DEFAULT_HEIGHT: '32',

@@ -1,6 +1,7 @@
 // Bad requests are the client's 4xx, never a 500 and never a generation: each 400 is an RFC 9457
 // problem whose `errors` name exactly the offending fields — the wire contract's checks first, then
-// this model's limits (here MIN_SIDE 32, MAX_SIDE 256, SIDE_MULTIPLE 16, MAX_STEPS 100).
+// this model's limits (here MIN_SIDE 32, MAX_SIDE 256, SIDE_MULTIPLE 16, MAX_STEPS 100, and the cost
+// limits MAX_PIXELS 16384 = 128², MAX_PIXEL_STEPS 500000).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../../contract';
 import { type InProcessService, postJson, startReady } from '../../support/gpu-function-service';
@@ -8,7 +9,7 @@ import { scrapeMetrics } from '../../support/gpu-function-metrics';
 
 let gpu: InProcessService;
 beforeAll(async () => {
-  gpu = await startReady({ MAX_STEPS: '100' });
+  gpu = await startReady({ MAX_STEPS: '100', MAX_PIXEL_STEPS: '500000' });
 });
 afterAll(() => gpu.close());
 
@@ -45,6 +46,8 @@ const GENERATE_400: readonly (readonly [string, unknown, readonly string[], stri
   ['a width over the contract (2048)', { ...ok, width: 4096 }, ['width']],
   ['a zero height', { ...ok, height: 0 }, ['height']],
   ['a height that is too large and a width that is not a multiple', { ...ok, width: 40, height: 272 }, ['width', 'height']],
+  ['more pixels than MAX_PIXELS', { ...ok, width: 256, height: 128 }, ['width,height'], 'must be at most 16384 pixels for this model (max_pixels); 256 × 128 is 32768'],
+  ['more work than MAX_PIXEL_STEPS', { ...ok, width: 128, height: 128, steps: 31 }, ['width,height,steps'], '(max_pixel_steps); 128 × 128 × 31 is 507904'],
   ['an unknown scheduler', { ...ok, scheduler: 'k_lms' }, ['scheduler']],
   ['a scheduler name in capitals', { ...ok, scheduler: 'PNDM' }, ['scheduler']],
   ['more LCM steps than its 50-step distillation schedule', { ...ok, scheduler: 'lcm', steps: 60 }, ['steps'], 'original_inference_steps'],

@@ -53,6 +53,20 @@ describe('compatible requests', () => {
   });
 });
 
+describe('the batch pixel budget (MAX_BATCH_PIXELS, 16384 here)', () => {
+  it('lets a companion join only while the pixels fit: four 96 × 64 run as two batches of two', async () => {
+    const before = await scrapeMetrics(batched4.url);
+    // 6144 pixels each: two make 12288, a third would make 18432. Each pair is full at once (no third
+    // could join), so neither waits out the minute's batch timeout.
+    const requests = [1, 2, 3, 4].map((seed): GenerateRequest => ({ prompt: 'wide', seed, steps: 2, width: 96, height: 64 }));
+    const results = await Promise.all(requests.map((request) => generatePng(batched4.url, request)));
+    const after = await scrapeMetrics(batched4.url);
+    expect(after.value('sd_batch_size_count') - before.value('sd_batch_size_count')).toBe(2);
+    expect(after.bucketCount('sd_batch_size', 2, 1) - before.bucketCount('sd_batch_size', 2, 1)).toBe(2);
+    expect(results).toHaveLength(4);
+  });
+});
+
 describe('incompatible requests', () => {
   it('never share a batch, even with room in it: A B A B runs as [A A] and [B B]', async () => {
     const before = await scrapeMetrics(batched2.url);

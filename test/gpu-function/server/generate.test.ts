@@ -66,7 +66,15 @@ describe.each(manifest.map((entry) => [entry.png, entry] as const))('%s', (_name
 describe('defaults', () => {
   it('reports the configured defaults and the model scheduler on /v1/model', () => {
     expect(info.defaults).toEqual({ steps: 4, guidance: 7.5, width: 32, height: 32, scheduler: 'pndm' });
-    expect(info.limits).toEqual({ min_side: 32, max_side: 256, side_multiple: 16, max_steps: 150 });
+    // max_pixels from the test's environment, max_pixel_steps built in for the CPU.
+    expect(info.limits).toEqual({
+      min_side: 32,
+      max_side: 256,
+      side_multiple: 16,
+      max_steps: 150,
+      max_pixels: 16_384,
+      max_pixel_steps: 13_107_200,
+    });
   });
 
   it('fills every missing field with the defaults: the same bytes as the explicit request', async () => {

@@ -14,7 +14,7 @@ const ROUNDS = 50;
 let gpu: InProcessService;
 
 beforeAll(async () => {
-  gpu = await startReady({ MAX_BATCH_SIZE: '1', BATCH_TIMEOUT_MS: '0' });
+  gpu = await startReady({ MAX_BATCH_SIZE: '1', BATCH_TIMEOUT_MS: '0', MAX_PIXELS: '65536', MAX_BATCH_PIXELS: '65536' });
 });
 afterAll(() => gpu?.close());
 

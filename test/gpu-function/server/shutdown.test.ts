@@ -39,7 +39,7 @@ describe('SIGTERM', () => {
 
   it('does not wait for a batch whose client has left: it stops, the rest drains, exit 0', async () => {
     // The abandoned batch alone would take about 7 s here, well past the 3-second grace period.
-    const service = await startChild({ ...settings, SHUTDOWN_GRACE_MS: '3000' });
+    const service = await startChild({ ...settings, SHUTDOWN_GRACE_MS: '3000', MAX_PIXELS: '36864', MAX_BATCH_PIXELS: '36864' });
     await service.waitForEvent('ready');
     const controller = new AbortController();
     const abandoned = generate(service.url, { prompt: 'nobody waits', seed: 1, steps: 150, width: 192, height: 192 }, { signal: controller.signal });
