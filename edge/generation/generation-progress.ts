@@ -3,7 +3,7 @@
 // (gpu-client.ts reads its progress stream), fanned out to every watcher of the key, so a thousand
 // watchers still cost one generation and one upstream stream. A watcher that arrives late first gets
 // the latest event, then the rest; one that leaves is forgotten at once.
-import type { ProblemInit } from '../../contract';
+import { HEARTBEAT, type ProblemInit } from '../../contract';
 
 /** The events of GET /v1/progress (SSE `event:` name and one-line JSON `data:`). */
 export type WatchEvent =
@@ -107,7 +107,7 @@ export function watchEventStream(
         if (left.signal.aborted) return;
         clearTimeout(heartbeat);
         controller.enqueue(encoder.encode(text));
-        heartbeat = setTimeout(() => write(': heartbeat\n\n'), heartbeatMs);
+        heartbeat = setTimeout(() => write(HEARTBEAT), heartbeatMs);
       };
       // A first comment, so the answer's headers and first bytes leave at once (some proxies hold both).
       write(': watching\n\n');

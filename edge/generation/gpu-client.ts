@@ -3,9 +3,22 @@
 //   unreachable → 503 + Retry-After; 503 (or 429) + Retry-After → bounded retries, then 503;
 //   other status → 502; not a complete PNG of the requested size, another model, another or no seed → 502;
 //   no complete answer within the time budget → 504.
+// It asks for the progress stream (contract/progress-stream.ts: `queued`, `step`, then `image` or
+// `error`) and passes the progress on to the generation's watchers; a GPU function that answers the
+// plain PNG instead (an older one) is read as before. Both forms are checked alike.
 // The tunable bounds are settings (edge/config.ts); the fixed ones are here.
-import { HEADERS, readCapped, type ResolvedGeneration } from '../../contract';
+import {
+  EVENT_STREAM_CONTENT_TYPE,
+  HEADERS,
+  imageEventPng,
+  ProblemError,
+  ProgressStreamError,
+  readCapped,
+  readProgressStream,
+  type ResolvedGeneration,
+} from '../../contract';
 import { badGpuResponse, gpuTimeout, gpuUnavailable } from '../problems';
+import type { ProgressReport } from './generation-progress';
 import { checkPng } from './png-check';
 
 /** Suggested wait after a connection failure or a timeout (no Retry-After from upstream then). */
@@ -32,10 +45,14 @@ export interface GpuImage {
   readonly serverTiming: string | null;
 }
 
-export async function generateOnGpu(target: GpuTarget, body: ResolvedGeneration): Promise<GpuImage> {
+export async function generateOnGpu(
+  target: GpuTarget,
+  body: ResolvedGeneration,
+  progress?: ProgressReport,
+): Promise<GpuImage> {
   const deadline = Date.now() + target.timeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const answer = await attemptOnce(target, body, deadline);
+    const answer = await attemptOnce(target, body, deadline, progress);
     if (answer.kind === 'image') return answer.image;
     // 503: busy or loading. Wait as told if that fits the retry budget and the deadline.
     const waitMs = answer.retryAfterSeconds * 1000;
@@ -47,7 +64,12 @@ export async function generateOnGpu(target: GpuTarget, body: ResolvedGeneration)
 
 type Attempt = { kind: 'image'; image: GpuImage } | { kind: 'busy'; retryAfterSeconds: number };
 
-async function attemptOnce(target: GpuTarget, body: ResolvedGeneration, deadline: number): Promise<Attempt> {
+async function attemptOnce(
+  target: GpuTarget,
+  body: ResolvedGeneration,
+  deadline: number,
+  progress: ProgressReport | undefined,
+): Promise<Attempt> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
   try {
@@ -55,7 +77,7 @@ async function attemptOnce(target: GpuTarget, body: ResolvedGeneration, deadline
     try {
       response = await fetch(generateUrl(target.url), {
         method: 'POST',
-        headers: requestHeaders(target.token, deadline - Date.now()),
+        headers: requestHeaders(target.token, deadline - Date.now(), progress !== undefined),
         body: JSON.stringify(body),
         signal: controller.signal,
       });
@@ -72,25 +94,80 @@ async function attemptOnce(target: GpuTarget, body: ResolvedGeneration, deadline
       await response.body?.cancel();
       throw badGpuResponse(`The GPU function answered ${response.status}.`);
     }
-    const png = await readPng(response, () => controller.signal.aborted, target.timeoutMs);
-    checkAnswer(target, body, response.headers, png);
-    return { kind: 'image', image: { png, serverTiming: response.headers.get(HEADERS.serverTiming) } };
+    const timedOut = () => controller.signal.aborted;
+    if (response.headers.get('Content-Type')?.startsWith(EVENT_STREAM_CONTENT_TYPE)) {
+      const check = (answer: GpuAnswer) => checkAnswer(target, body, answer);
+      return await readStreamed(response, { progress, timedOut, timeoutMs: target.timeoutMs, check });
+    }
+    const png = await readPng(response, timedOut, target.timeoutMs);
+    const h = response.headers;
+    const answer = { png, model: h.get(HEADERS.model), seed: h.get(HEADERS.seed), serverTiming: h.get(HEADERS.serverTiming) };
+    checkAnswer(target, body, answer);
+    return { kind: 'image', image: { png, serverTiming: answer.serverTiming } };
   } finally {
     clearTimeout(timer);
   }
 }
 
+/** What the GPU function answered, from a plain answer's body and headers or a stream's `image` event. */
+interface GpuAnswer {
+  readonly png: Uint8Array;
+  readonly model: string | null;
+  readonly seed: string | null;
+  readonly serverTiming: string | null;
+}
+
 /** Refuses, before anything is stored, a picture that is not the one the content key names. */
-function checkAnswer(target: GpuTarget, body: ResolvedGeneration, headers: Headers, png: Uint8Array): void {
-  const check = checkPng(png, body.width, body.height);
+function checkAnswer(target: GpuTarget, body: ResolvedGeneration, answer: GpuAnswer): void {
+  const check = checkPng(answer.png, body.width, body.height);
   if (!check.ok) throw badGpuResponse(`The GPU function's answer is not a valid picture: ${check.reason}.`);
-  const model = headers.get(HEADERS.model);
+  const { model, seed } = answer;
   if (model !== target.expectedModel) {
     throw badGpuResponse(`The picture came from model ${model ?? '(none)'}, not ${target.expectedModel}.`);
   }
   // No X-Seed is as doubtful as a wrong one: nothing says this picture is the one the key names.
-  const seed = headers.get(HEADERS.seed);
   if (seed !== String(body.seed)) throw badGpuResponse(`The picture has seed ${seed ?? '(none)'}, not ${body.seed}.`);
+}
+
+/**
+ * The progress stream: `queued` and `step` go to the watchers, `image` is checked like a plain answer,
+ * `error` is mapped like a plain answer of its status (503/429 busy → retried; others → 502). A stream
+ * that breaks the contract or ends early is a 502, or a 504 when our deadline cut it.
+ */
+async function readStreamed(
+  response: Response,
+  reading: {
+    readonly progress: ProgressReport | undefined;
+    readonly timedOut: () => boolean;
+    readonly timeoutMs: number;
+    readonly check: (answer: GpuAnswer) => void;
+  },
+): Promise<Attempt> {
+  const { progress, timedOut, check } = reading;
+  if (response.body === null) throw badGpuResponse('The GPU function sent an empty progress stream.');
+  try {
+    for await (const { event, data } of readProgressStream(response.body)) {
+      if (event === 'queued') progress?.queued(data.position);
+      else if (event === 'step') progress?.step(data.step, data.steps);
+      else if (event === 'error') {
+        if (data.status === 503 || data.status === 429) return { kind: 'busy', retryAfterSeconds: data.retry_after ?? 1 };
+        throw badGpuResponse(`The GPU function answered ${data.status}.`);
+      } else {
+        const png = imageEventPng(data);
+        if (png.byteLength > MAX_PNG_BYTES) throw badGpuResponse(`The GPU function's picture is larger than ${MAX_PNG_BYTES} bytes.`);
+        const answer = { png, model: data.model, seed: data.seed, serverTiming: data.server_timing };
+        check(answer);
+        return { kind: 'image', image: { png, serverTiming: answer.serverTiming } };
+      }
+    }
+  } catch (error) {
+    if (error instanceof ProblemError) throw error;
+    if (timedOut()) throw gpuTimeout(reading.timeoutMs, GPU_RETRY_AFTER_SECONDS);
+    if (error instanceof ProgressStreamError) throw badGpuResponse(`The GPU function's progress stream is broken: ${error.message}`);
+    throw badGpuResponse('The connection to the GPU function broke off mid-stream.');
+  }
+  // readProgressStream ends only after `image` or `error`, both returned or thrown above.
+  throw badGpuResponse("The GPU function's progress stream ended without a picture.");
 }
 
 /** The answer's bytes, capped; a broken-off body is a 502, or a 504 when our deadline cut it. */
@@ -124,10 +201,11 @@ function generateUrl(base: string): string {
 }
 
 /** `remainingMs`: what is left of the budget; the GPU function drops the request once that has passed. */
-function requestHeaders(token: string | undefined, remainingMs: number): Record<string, string> {
+function requestHeaders(token: string | undefined, remainingMs: number, stream: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
-    Accept: 'image/png',
+    // The stream when progress is wanted; a GPU function without it answers the PNG (RFC 9110 §12.5.1).
+    Accept: stream ? `${EVENT_STREAM_CONTENT_TYPE}, image/png;q=0.5` : 'image/png',
     [HEADERS.requestTimeout]: String(Math.max(1, Math.ceil(remainingMs))),
   };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;

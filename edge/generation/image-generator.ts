@@ -13,6 +13,7 @@ import { type ImageMetadata, type ImageStore, imageMetadata, readStore } from '.
 import {
   GenerationProgress,
   HEARTBEAT_MS,
+  type ProgressReport,
   type WatchListener,
   watchEventStream,
 } from './generation-progress';
@@ -86,7 +87,11 @@ export function generationJob(key: string, request: ImageRequest, gpu: GpuSettin
  * picture — it was paid for — marked as not stored and logged, so the operator sees it and the next
  * miss generates again.
  */
-export async function generateAndStore(job: GenerationJob, store: ImageStore): Promise<GeneratedImage> {
+export async function generateAndStore(
+  job: GenerationJob,
+  store: ImageStore,
+  progress?: ProgressReport,
+): Promise<GeneratedImage> {
   const stored = await readStore('get', job.key, () => store.get(job.key));
   if (stored !== null) {
     return { png: new Uint8Array(await new Response(stored.body).arrayBuffer()), alreadyStored: true, stored: true };
@@ -94,7 +99,7 @@ export async function generateAndStore(job: GenerationJob, store: ImageStore): P
   const started = Date.now();
   let image: Awaited<ReturnType<typeof generateOnGpu>>;
   try {
-    image = await generateOnGpu(job.gpu, job.request);
+    image = await generateOnGpu(job.gpu, job.request, progress);
   } catch (error) {
     log('warn', 'generation_failed', { key: job.key, ms: Date.now() - started, error: String(error) });
     throw error;
@@ -138,7 +143,7 @@ export class CoalescingGenerator implements ImageGenerator {
     const joined = this.#joined(job.key);
     if (joined !== undefined) return joined;
     const progress = new GenerationProgress();
-    const running = generateAndStore(job, this.#store).then(
+    const running = generateAndStore(job, this.#store, progress).then(
       (image) => {
         progress.settled(undefined);
         return image;

@@ -56,9 +56,9 @@ async function keyOf(prompt: string): Promise<string> {
 }
 
 describe('GET /v1/progress on the Node edge', () => {
-  it('20 watchers of one new picture wait for it to start, then share its one generation; each reads done', async () => {
+  it('20 watchers of one new picture: one generation and one upstream stream; each reads queued, steps, done in order', async () => {
     const prompt = uniquePrompt('twenty watchers');
-    await stack.gpu.setScenario({ prompt, mode: 'slow', delayMs: 300 });
+    await stack.gpu.setScenario({ prompt, mode: 'progress', delayMs: 600 });
     const key = await keyOf(prompt);
 
     const watchers = Array.from({ length: 20 }, () => fetch(`${edge.url}/v1/progress?${query(prompt)}`).then(readEvents));
@@ -70,9 +70,18 @@ describe('GET /v1/progress on the Node edge', () => {
 
     const url = `${edge.url}/v1/images/${key}.png`;
     for (const events of await Promise.all(watchers)) {
-      expect(events).toEqual([{ event: 'comment', data: 'watching' }, { event: 'done', data: { url } }]);
+      const named = events.filter((e) => e.event !== 'comment');
+      expect(named.map((e) => e.event)).toEqual(['queued', 'queued', 'step', 'step', 'step', 'step', 'done']);
+      expect(named.slice(0, 2).map((e) => e.data)).toEqual([{ position: 1 }, { position: 0 }]);
+      const steps = named.slice(2, 6).map((e) => e.data as { step: number; steps: number; eta_ms: number });
+      expect(steps.map(({ step, steps }) => [step, steps])).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+      for (const step of steps) expect(step.eta_ms).toBeGreaterThanOrEqual(0);
+      expect(steps.at(-1)?.eta_ms).toBe(0);
+      expect(named.at(-1)?.data).toEqual({ url });
     }
-    expect(await stack.gpu.calls(prompt)).toHaveLength(1);
+    // One GPU call, and it asked for the progress stream: one upstream stream for all 20.
+    const calls = await stack.gpu.calls(prompt);
+    expect(calls.map((call) => call.accept)).toEqual(['text/event-stream, image/png;q=0.5']);
     expect(edge.deps.generator.watching(key)).toBe(0);
   });
 

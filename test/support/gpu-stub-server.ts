@@ -9,8 +9,10 @@
 //   POST   /__gates?prompt=…       opens the prompt's gate: `gated` calls waiting on it answer
 //
 // Modes (see Scenario): ok, slow, status, not_png, truncated, corrupt, drop, wrong_size, wrong_model,
-// wrong_seed, no_model, no_seed, trickle, hang, gated. A scenario applies to the next `times` calls (all
-// when absent).
+// wrong_seed, no_model, no_seed, trickle, hang, gated, progress. A scenario applies to the next `times`
+// calls (all when absent). `progress` answers a call that accepts `text/event-stream` with the GPU
+// function's progress stream (contract/progress-stream.ts): `queued` 1 and 0, each step, then the
+// picture, over `delayMs` in all; other calls as `slow`.
 // `POST /as/<model>/v1/generate` answers as `<model>` (`<id>@<revision>`, URL-encoded), so one stub
 // can play several model profiles. Faults that are not per prompt: `defaultScenario` (how prompts
 // without a scenario are answered, e.g. a slow GPU for every miss of a load test), and
@@ -21,11 +23,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
-import { type GenerateRequest, generateRequestSchema, HEADERS, PROBLEM_CONTENT_TYPE } from '../../contract';
+import {
+  EVENT_STREAM_CONTENT_TYPE,
+  formatProgressEvent,
+  type GenerateRequest,
+  generateRequestSchema,
+  HEADERS,
+  PROBLEM_CONTENT_TYPE,
+  type ProgressEvent,
+} from '../../contract';
 
 export const GPU_STUB_MODES = [
   'ok', 'slow', 'status', 'not_png', 'truncated', 'corrupt', 'drop', 'wrong_size', 'wrong_model', 'wrong_seed',
-  'no_model', 'no_seed', 'trickle', 'hang', 'gated',
+  'no_model', 'no_seed', 'trickle', 'hang', 'gated', 'progress',
 ] as const;
 export type GpuStubMode = (typeof GPU_STUB_MODES)[number];
 
@@ -36,7 +46,7 @@ export interface Scenario {
   readonly status?: number;
   /** `status`: a Retry-After value to send with it. */
   readonly retryAfter?: number;
-  /** `slow`: delay before a valid answer; `trickle`: pause between body bytes (default 200 ms). */
+  /** `slow`, `progress`: delay before a valid answer; `trickle`: pause between body bytes (default 200 ms). */
   readonly delayMs?: number;
   /** How many calls the scenario applies to; after that the prompt is answered normally. */
   readonly times?: number;
@@ -51,6 +61,8 @@ export interface GpuStubCall {
   readonly requestTimeoutMs: string | null;
   /** The model this call was answered as. */
   readonly model: string;
+  /** The Accept header sent (`text/event-stream, …` when the caller asked for the progress stream). */
+  readonly accept: string | null;
 }
 
 export interface GpuStubOptions {
@@ -144,11 +156,13 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
       authorization: req.headers.authorization ?? null,
       requestTimeoutMs: typeof timeoutHeader === 'string' ? timeoutHeader : null,
       model,
+      accept: req.headers.accept ?? null,
     });
     calls.set(request.prompt, list);
     const scenario = takeScenario(request.prompt);
     if (scenario?.mode === 'gated') await gateOf(request.prompt).opened;
-    await answer(res, request, model, scenario, options.picture ?? pictureFor);
+    const streamed = acceptsEventStream(req.headers.accept);
+    await answer(res, { request, model, scenario, streamed }, options.picture ?? pictureFor);
   }
 
   function takeScenario(prompt: string): Scenario | undefined {
@@ -184,11 +198,17 @@ export async function startGpuStub(options: GpuStubOptions = {}): Promise<GpuStu
   };
 }
 
+interface Call {
+  readonly request: GenerateRequest;
+  readonly model: string;
+  readonly scenario: Scenario | undefined;
+  /** The caller accepts the progress stream. */
+  readonly streamed: boolean;
+}
+
 async function answer(
   res: ServerResponse,
-  request: GenerateRequest,
-  model: string,
-  scenario: Scenario | undefined,
+  { request, model, scenario, streamed }: Call,
   makePicture: (request: GenerateRequest, width: number, height: number) => Uint8Array,
 ): Promise<void> {
   const width = request.width ?? 512;
@@ -209,6 +229,14 @@ async function answer(
     case 'slow':
       await sleep(scenario?.delayMs ?? 500);
       return sendPng(res, makePicture(request, width, height), headers);
+    case 'progress': {
+      const png = makePicture(request, width, height);
+      if (!streamed) {
+        await sleep(scenario?.delayMs ?? 500);
+        return sendPng(res, png, headers);
+      }
+      return streamProgress(res, png, { steps: request.steps ?? 4, delayMs: scenario?.delayMs ?? 500, head: headers(png) });
+    }
     case 'status': {
       const extra: Record<string, string> = scenario?.retryAfter === undefined ? {} : { 'Retry-After': String(scenario.retryAfter) };
       return sendProblem(res, scenario?.status ?? 500, 'injected failure', extra);
@@ -258,6 +286,33 @@ async function answer(
   }
 }
 
+/** The GPU function's progress stream of one request: two queue positions, each step, the picture. */
+async function streamProgress(
+  res: ServerResponse,
+  png: Uint8Array,
+  { steps, delayMs, head }: { steps: number; delayMs: number; head: Record<string, string> },
+): Promise<void> {
+  res.writeHead(200, { 'Content-Type': EVENT_STREAM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
+  const pause = delayMs / (steps + 2);
+  const events: ProgressEvent[] = [
+    { event: 'queued', data: { position: 1, seconds_ahead: null } },
+    { event: 'queued', data: { position: 0, seconds_ahead: null } },
+    ...Array.from({ length: steps }, (_, i): ProgressEvent => ({ event: 'step', data: { step: i + 1, steps } })),
+  ];
+  for (const event of events) {
+    if (res.destroyed) return;
+    res.write(formatProgressEvent(event));
+    await sleep(pause);
+  }
+  const image = {
+    seed: head[HEADERS.seed] ?? '',
+    model: head[HEADERS.model] ?? '',
+    server_timing: head[HEADERS.serverTiming] ?? '',
+    png: Buffer.from(png).toString('base64'),
+  };
+  res.end(formatProgressEvent({ event: 'image', data: image }));
+}
+
 /** A PNG whose pixels depend on the request, so different requests never share bytes. */
 export function pictureFor(request: GenerateRequest, width: number, height: number): Uint8Array {
   const png = new PNG({ width, height });
@@ -269,6 +324,11 @@ export function pictureFor(request: GenerateRequest, width: number, height: numb
     png.data[i * 4 + 3] = 0xff;
   }
   return new Uint8Array(PNG.sync.write(png));
+}
+
+/** The stub does not weigh q-values: listing the stream type is asking for it. */
+function acceptsEventStream(accept: string | undefined): boolean {
+  return accept?.includes(EVENT_STREAM_CONTENT_TYPE) ?? false;
 }
 
 function sendPng(res: ServerResponse, png: Uint8Array, headers: (png: Uint8Array) => Record<string, string>): void {
