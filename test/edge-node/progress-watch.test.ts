@@ -10,6 +10,9 @@ import type { NodeEdge } from '../../edge/node/node-edge';
 import { uniquePrompt } from '../contract/gpu-stub-control';
 import { NODE_STACK_BUCKET, type NodeStack, startNodeStack } from './support/node-stack';
 
+/** vi.waitFor's 1 s is short for 20 connections on a loaded 2-core machine; this only bounds a failure. */
+const WAIT = { timeout: 30_000, interval: 20 };
+
 let stack: NodeStack;
 let edge: NodeEdge;
 
@@ -63,7 +66,7 @@ describe('GET /v1/progress on the Node edge', () => {
 
     const watchers = Array.from({ length: 20 }, () => fetch(`${edge.url}/v1/progress?${query(prompt)}`).then(readEvents));
     // Every watcher is waiting for the generation before the picture's request starts it.
-    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(20));
+    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(20), WAIT);
     const picture = await fetch(`${edge.url}/v1/images?${query(prompt)}`);
     expect(picture.status).toBe(200);
     await picture.arrayBuffer();
@@ -94,20 +97,20 @@ describe('GET /v1/progress on the Node edge', () => {
 
     // Waiting for a start: one leaves.
     const early = await open(leaving[0]?.signal);
-    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(1));
+    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(1), WAIT);
     leaving[0]?.abort();
     await early.body?.cancel().catch(() => undefined);
-    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(0));
+    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(0), WAIT);
 
     // Attached to the generation in flight: two of four leave.
     const picture = fetch(`${edge.url}/v1/images?${query(prompt)}`);
-    await vi.waitFor(async () => expect(await stack.gpu.calls(prompt)).toHaveLength(1));
+    await vi.waitFor(async () => expect(await stack.gpu.calls(prompt)).toHaveLength(1), WAIT);
     const staying = [open(), open()];
     const gone = [open(leaving[1]?.signal), open(leaving[2]?.signal)];
-    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(4));
+    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(4), WAIT);
     for (const controller of leaving.slice(1)) controller.abort();
     await Promise.allSettled(gone);
-    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(2));
+    await vi.waitFor(() => expect(edge.deps.generator.watching(key)).toBe(2), WAIT);
 
     await stack.gpu.openGate(prompt);
     expect((await picture).status).toBe(200);
