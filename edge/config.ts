@@ -88,7 +88,7 @@ const urlSigningKey = secret.refine(
   `must be at least ${MIN_URL_SIGNING_KEY_BYTES} bytes (e.g. openssl rand -base64 32)`,
 );
 
-const varsSchema = z.object({
+export const varsSchema = z.object({
   GPU_FUNCTION_URL: z.preprocess(unsetIfBlank, z.url({ protocol: /^https?$/ }).optional()),
   GPU_FUNCTION_TOKEN: secret,
   GPU_TIMEOUT_MS: count(120_000, 3_600_000),

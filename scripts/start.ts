@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { printEdgeLine, printGpuLog, say, sayError } from './stack/console-output';
 import { GpuStartupError, spawnGpuFunction, type GpuFunctionProcess } from './stack/gpu-function-process';
-import { edgeProfileFor, readModelInfo } from './stack/model-profile';
+import { profileFromModelInfo, readModelInfo } from '../edge/generation/gpu-model-profile';
 import { parseStackConfig, StackConfigError, type StackConfig } from './stack/stack-config';
 import { spawnWranglerDev, type WranglerDev } from './stack/wrangler-dev';
 
@@ -64,7 +64,7 @@ try {
 
   // 2. The edge's model profile: exactly the model the GPU function serves (<id>@<revision>).
   const info = await readModelInfo(gpuUrl, token);
-  const profile = edgeProfileFor(info);
+  const profile = profileFromModelInfo(info);
   const d = profile.defaults;
   say(`model ${info.model} is ready (${d.width}×${d.height}, ${d.steps} steps, ${d.scheduler}); starting the edge (wrangler dev)`);
 

@@ -2,10 +2,13 @@
 // names, same parser: edge/config.ts), the S3 store (the S3_* variables of docs/storage.md, shared
 // with `npm run infra:bucket` so both read a store the same way), and what only a Node process needs
 // — where to listen, the LRU budget, whom to trust for client addresses, how long to drain on
-// shutdown, how long a client may stall and how many connections it serves at once. Errors name the setting, never its value (some are secrets).
+// shutdown, how long a client may stall and how many connections it serves at once. Errors name the
+// setting, never its value (some are secrets). Without MODELS, the profile is the GPU function's own
+// (GET /v1/model, as `npm start` does): withModelsFromGpuFunction.
 import { z } from 'zod';
 import { issueLines, unsetIfBlank } from '../../contract';
-import { ConfigError, count, type EdgeConfig, parseConfig } from '../config';
+import { ConfigError, count, type EdgeConfig, parseConfig, varsSchema } from '../config';
+import { profileFromModelInfo, waitForModelInfo } from '../generation/gpu-model-profile';
 import type { S3Settings } from './s3/s3-image-store';
 
 const optionalText = z.preprocess(unsetIfBlank, z.string().optional());
@@ -59,6 +62,35 @@ const headerName = z.preprocess(
   z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name').optional(),
 );
 
+/** Without MODELS: how long to wait for the GPU function's model (a first start may download gigabytes). */
+const modelWaitMs = count(15 * 60_000, 24 * 3_600_000);
+
+const modelSourceSchema = z.object({
+  MODELS: z.preprocess(unsetIfBlank, z.unknown()),
+  GPU_FUNCTION_URL: varsSchema.shape.GPU_FUNCTION_URL,
+  GPU_FUNCTION_TOKEN: varsSchema.shape.GPU_FUNCTION_TOKEN,
+  MODEL_WAIT_MS: modelWaitMs,
+});
+
+/**
+ * The environment with MODELS filled from the GPU function when it is unset: one profile, exactly the
+ * model GPU_FUNCTION_URL serves (`<id>@<revision>`, its defaults and limits), read once at start. A
+ * GPU function still starting is waited for (MODEL_WAIT_MS); one that answers 401 or is no GPU
+ * function fails (GpuModelInfoError). With MODELS set, or no usable GPU_FUNCTION_URL, the environment
+ * is returned as it is and parseNodeConfig says what is missing.
+ */
+export async function withModelsFromGpuFunction(
+  env: Readonly<Record<string, string | undefined>>,
+  onWait?: (reason: string, waitMs: number) => void,
+): Promise<Readonly<Record<string, string | undefined>>> {
+  const source = modelSourceSchema.safeParse(env);
+  if (!source.success) return env;
+  const { MODELS, GPU_FUNCTION_URL: url, GPU_FUNCTION_TOKEN: token, MODEL_WAIT_MS: timeoutMs } = source.data;
+  if (MODELS !== undefined || url === undefined) return env;
+  const info = await waitForModelInfo(url, token, { timeoutMs, ...(onWait === undefined ? {} : { onWait }) });
+  return { ...env, MODELS: JSON.stringify([profileFromModelInfo(info)]) };
+}
+
 const nodeSchema = z.object({
   HOST: z.preprocess(unsetIfBlank, z.string().default('127.0.0.1')),
   PORT: count(8787, 65_535),
@@ -67,6 +99,7 @@ const nodeSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: count(30_000, 3_600_000),
   CLIENT_TIMEOUT_MS: count(30_000, 3_600_000),
   MAX_CONNECTIONS: count(1024, 1_000_000),
+  MODEL_WAIT_MS: modelWaitMs,
 });
 
 export interface NodeEdgeConfig {

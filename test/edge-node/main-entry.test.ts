@@ -1,10 +1,9 @@
 // `npm run start:edge:node` as an operator runs it: the real entry (edge/node/main.ts) in its own
 // process, configured by environment variables only, against s3rver and the GPU stub; SIGTERM drains
 // and exits 0; a wrong setting or bucket exits 1 with a log line that names it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrompt } from '../contract/gpu-stub-control';
+import { spawnNodeEdge } from './support/node-edge-process';
 import { type NodeStack, startNodeStack } from './support/node-stack';
 
 let stack: NodeStack;
@@ -15,51 +14,9 @@ afterAll(async () => {
   await stack?.close();
 });
 
-interface Running {
-  readonly child: ChildProcess;
-  /** Log lines as parsed JSON (stdout and stderr). */
-  readonly lines: Record<string, unknown>[];
-  next(event: string): Promise<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'edge/node/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { event: string; resolve: (line: Record<string, unknown>) => void }[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream! }).on('line', (text) => {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        line = { text };
-      }
-      lines.push(line);
-      for (const w of waiters.filter((w) => w.event === line.event)) w.resolve(line);
-    });
-  }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    exited,
-    next: (event) =>
-      new Promise((resolve, reject) => {
-        const seen = lines.find((l) => l.event === event);
-        if (seen !== undefined) return resolve(seen);
-        waiters.push({ event, resolve });
-        void exited.then((code) => reject(new Error(`exited ${code} before "${event}": ${JSON.stringify(lines)}`)));
-      }),
-  };
-}
-
 describe('npm run start:edge:node (edge/node/main.ts)', () => {
   it('listens, serves a picture from the GPU into S3 and back, and exits 0 on SIGTERM', async () => {
-    const edge = run(stack.env());
+    const edge = spawnNodeEdge(stack.env());
     try {
       const { url } = (await edge.next('listening')) as { url: string };
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -85,7 +42,7 @@ describe('npm run start:edge:node (edge/node/main.ts)', () => {
     ['a missing setting', { S3_BUCKET: '' }, 'invalid_configuration', /S3_BUCKET: is required/],
     ['a bucket that does not exist', { S3_BUCKET: 'no-such-bucket' }, 'storage_misconfigured', /the bucket does not exist/],
   ])('exits 1 on %s, saying which', async (_label, vars, event, message) => {
-    const edge = run(stack.env(vars));
+    const edge = spawnNodeEdge(stack.env(vars));
     try {
       expect(await edge.exited).toBe(1);
       expect(edge.lines).toContainEqual(expect.objectContaining({ level: 'error', event, message: expect.stringMatching(message) }));

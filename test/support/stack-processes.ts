@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { ModelInfo } from '../../contract';
 import { formatGpuLog } from '../../scripts/stack/console-output';
 import { spawnGpuFunction, type GpuFunctionProcess } from '../../scripts/stack/gpu-function-process';
-import { edgeProfileFor, readModelInfo } from '../../scripts/stack/model-profile';
+import { profileFromModelInfo, readModelInfo } from '../../edge/generation/gpu-model-profile';
 import { spawnWranglerDev, type WranglerDev } from '../../scripts/stack/wrangler-dev';
 import { scrapeMetrics } from './gpu-function-metrics';
 
@@ -140,7 +140,7 @@ export async function startStackEdge(gpu: StackGpuTarget, options: StackEdgeOpti
       MAX_IN_FLIGHT_PER_CLIENT: '0',
       ...options.vars,
       GPU_FUNCTION_URL: gpu.url,
-      MODELS: JSON.stringify([edgeProfileFor(gpu.info)]),
+      MODELS: JSON.stringify([profileFromModelInfo(gpu.info)]),
     },
     secrets: { ...options.secrets, GPU_FUNCTION_TOKEN: gpu.token },
     env: { ...baseEnv(), WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
