@@ -31,9 +31,20 @@ export const modelProfileSchema = z
 
 export type ModelProfile = Readonly<z.infer<typeof modelProfileSchema>>;
 
+/**
+ * Said when MODELS is unset. wrangler.toml ships none, because a profile must pin the commit its
+ * GPU function serves and that is only known once it runs: `npm run deploy` writes it.
+ */
+export const MODELS_UNSET =
+  'is not set: `npm run deploy` pins the GPU function\'s model (commit, defaults, limits) in it, the Node edge ' +
+  "reads it from GPU_FUNCTION_URL's GET /v1/model; or set it by hand (docs/edge-configuration.md)";
+
 /** The MODELS value: a JSON array (a string from `--var` or an env variable, or a TOML array). */
 export const modelProfilesSchema = z
-  .preprocess(parseJsonString, z.array(modelProfileSchema).min(1))
+  .preprocess(
+    (value) => parseJsonString(unsetIfBlank(value)),
+    z.array(modelProfileSchema, { error: (issue) => (issue.input === undefined ? MODELS_UNSET : undefined) }).min(1),
+  )
   .superRefine((profiles, ctx) => {
     const names = new Set<string>();
     for (const p of profiles) {

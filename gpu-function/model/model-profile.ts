@@ -25,6 +25,11 @@ export async function readModelProfile(dir: string): Promise<ModelProfile> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw error;
   }
+  return parseModelProfile(text, path);
+}
+
+/** A dreamurl.json's text (read from a folder, or from the Hub by `npm run deploy`); `path` names it in errors. */
+export function parseModelProfile(text: string, path: string): ModelProfile {
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,7 +1,7 @@
 // The configuration is parsed once, strictly, into a frozen object; mistakes are reported by name
 // without echoing secret values.
 import { describe, expect, it } from 'vitest';
-import { CACHE_ORIGIN, ConfigError, MIN_URL_SIGNING_KEY_BYTES, parseConfig } from '../../../edge/config';
+import { CACHE_ORIGIN, ConfigError, MIN_URL_SIGNING_KEY_BYTES, MODELS_UNSET, parseConfig } from '../../../edge/config';
 
 const profile = {
   name: 'sd',
@@ -64,6 +64,10 @@ describe('parseConfig', () => {
   it('picks the profile marked default', () => {
     const other = { ...profile, name: 'other', default: true };
     expect(parseConfig({ ...base, MODELS: [profile, other] }).defaultModel.name).toBe('other');
+  });
+
+  it.each([undefined, '', '  '])('says that MODELS is unset (%j) and that `npm run deploy` sets it', (models) => {
+    expect(() => parseConfig({ ...base, MODELS: models })).toThrow(`MODELS: ${MODELS_UNSET}`);
   });
 
   it.each([
