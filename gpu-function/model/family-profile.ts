@@ -21,7 +21,11 @@ import type { ModelProfile } from './model-profile';
 
 export type ModelFamilyName = 'stable-diffusion' | 'stable-diffusion-xl' | 'stable-diffusion-xl-turbo';
 
-export function modelFamilyOf(folder: Pick<ModelFolder, 'sdxl' | 'schedulerConfig'>): ModelFamilyName {
+/** Of a folder, or of a Hub listing (`npm run deploy --model`): what counts is whether SDXL's parts are there. */
+export function modelFamilyOf(folder: {
+  readonly sdxl: unknown;
+  readonly schedulerConfig: ModelFolder['schedulerConfig'];
+}): ModelFamilyName {
   if (folder.sdxl === undefined) return 'stable-diffusion';
   return folder.schedulerConfig.timestep_spacing === 'trailing' ? 'stable-diffusion-xl-turbo' : 'stable-diffusion-xl';
 }

@@ -5,17 +5,20 @@
 //     @huggingface/hub's modelInfo, as the GPU function's own download starts), then two small files at
 //     that commit — scheduler/scheduler_config.json and, when the repo has one, dreamurl.json. No weights.
 //   Local folder: its fingerprint (`local-<hex>`), read as the GPU function reads it.
-// Then the same steps as gpu-function/server/load-model.ts: built-in settings, the model's dreamurl.json
-// on top, the model's own scheduler when none is configured, checked by GenerationParams.
+// Then the same steps as gpu-function/server/load-model.ts: built-in settings, beneath them the family's
+// (SDXL, SDXL-Turbo: family-profile.ts — told by text_encoder_2/ and the scheduler config, as a folder
+// is), the model's dreamurl.json on top, the model's own scheduler when none is configured, checked by
+// GenerationParams.
 import { HubApiError, modelInfo } from '@huggingface/hub';
 import type { ModelInfo } from '../../contract';
 import { configFromEnv, settingsForModel } from '../../gpu-function/config';
+import { type ModelFamilyName, modelFamilyOf, profileForFamily } from '../../gpu-function/model/family-profile';
 import type { HubSettings } from '../../gpu-function/model/hub-settings';
 import { localFingerprint } from '../../gpu-function/model/local-fingerprint';
 import { readModelFolder } from '../../gpu-function/model/model-folder';
 import { MODEL_PROFILE_FILE, type ModelProfile, parseModelProfile, readModelProfile } from '../../gpu-function/model/model-profile';
 import { parseModelSpec } from '../../gpu-function/model/model-spec';
-import { REQUIRED_FILES } from '../../gpu-function/model/pipeline-files';
+import { REQUIRED_FILES, SDXL_FILES } from '../../gpu-function/model/pipeline-files';
 import { defaultSchedulerName, type RawSchedulerConfig } from '../../gpu-function/pipeline/schedulers';
 import { GenerationParams } from '../../gpu-function/server/generation-params';
 
@@ -24,7 +27,9 @@ const COMMIT_SHA = /^[0-9a-f]{40}$/;
 interface ModelFiles {
   readonly id: string;
   readonly revision: string;
+  readonly family: ModelFamilyName;
   readonly schedulerConfig: RawSchedulerConfig;
+  /** The folder's dreamurl.json ({} without one). */
   readonly profile: ModelProfile;
 }
 
@@ -32,7 +37,7 @@ export async function modelInfoFromFiles(spec: string, hub: Pick<HubSettings, 'h
   const parsed = parseModelSpec(spec);
   const files = parsed.kind === 'local' ? await localFiles(parsed.path) : await hubFiles(parsed.repo, parsed.revision, hub);
   // The GPU function's built-in settings: what it serves with no DEFAULT_* / *_SIDE / MAX_STEPS set.
-  const { defaults, limits } = settingsForModel(configFromEnv({}), files.profile);
+  const { defaults, limits } = settingsForModel(configFromEnv({}), profileForFamily(files.family, files.profile));
   const scheduler = defaults.scheduler ?? defaultSchedulerName(files.schedulerConfig);
   const params = new GenerationParams({ ...defaults, scheduler }, limits, files.schedulerConfig);
   return params.modelInfo({ id: files.id, revision: files.revision, model: `${files.id}@${files.revision}` });
@@ -41,7 +46,8 @@ export async function modelInfoFromFiles(spec: string, hub: Pick<HubSettings, 'h
 async function localFiles(path: string): Promise<ModelFiles> {
   const folder = await readModelFolder(path);
   const { id, revision } = await localFingerprint(folder.dir);
-  return { id, revision, schedulerConfig: folder.schedulerConfig, profile: await readModelProfile(folder.dir) };
+  const profile = await readModelProfile(folder.dir);
+  return { id, revision, family: modelFamilyOf(folder), schedulerConfig: folder.schedulerConfig, profile };
 }
 
 async function hubFiles(repo: string, revision: string, hub: Pick<HubSettings, 'hubUrl' | 'token'>): Promise<ModelFiles> {
@@ -62,10 +68,13 @@ async function hubFiles(repo: string, revision: string, hub: Pick<HubSettings, '
   const read = (path: string) => readHubFile(repo, commit, path, hub);
   const schedulerText = await read(REQUIRED_FILES.schedulerConfig);
   const profileText = info.filePaths.includes(MODEL_PROFILE_FILE) ? await read(MODEL_PROFILE_FILE) : undefined;
+  const schedulerConfig = JSON.parse(schedulerText) as RawSchedulerConfig;
+  const sdxl = info.filePaths.includes(SDXL_FILES.textEncoder2) ? SDXL_FILES : undefined;
   return {
     id: repo,
     revision: commit,
-    schedulerConfig: JSON.parse(schedulerText) as RawSchedulerConfig,
+    family: modelFamilyOf({ sdxl, schedulerConfig }),
+    schedulerConfig,
     profile: profileText === undefined ? {} : parseModelProfile(profileText, `${repo}@${commit}/${MODEL_PROFILE_FILE}`),
   };
 }

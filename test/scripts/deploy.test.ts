@@ -3,7 +3,7 @@
 // from a real GPU function on the tiny-sd fixture (GET /v1/model over HTTP) or from the Hub double;
 // the config it writes is read back by wrangler's own config reader and by the edge's parser.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,18 @@ import { type HubDouble, startHubDouble } from '../support/hub-double';
 
 const TOKEN = 'deploy-test-gpu-function-token-0123456789';
 const HUB_REPO = 'acme/tiny-sd';
+const SDXL_REPO = 'acme/tiny-sdxl-plain';
+
+/**
+ * tiny-sdxl without its dreamurl.json (linked, not copied): what it serves is then the SDXL family's
+ * defaults and limits (gpu-function/model/family-profile.ts) beneath the built-in ones.
+ */
+function sdxlWithoutProfile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-sdxl-'));
+  const fixture = join(ROOT, 'test/fixtures/tiny-sdxl');
+  for (const name of readdirSync(fixture)) if (name !== 'dreamurl.json') symlinkSync(join(fixture, name), join(dir, name));
+  return dir;
+}
 
 interface Run {
   readonly code: number | null;
@@ -43,11 +55,18 @@ function deployedVars(path: string): Record<string, unknown> {
 let gpu: InProcessService;
 let info: ModelInfo;
 let hub: HubDouble;
+let sdxlDir: string;
 beforeAll(async () => {
   // The GPU function with its built-in settings (blank = unset): only the fixture's dreamurl.json applies.
   gpu = await startReady({ GPU_FUNCTION_TOKEN: TOKEN, MIN_SIDE: '', MAX_SIDE: '', SIDE_MULTIPLE: '', DEFAULT_WIDTH: '', DEFAULT_HEIGHT: '', DEFAULT_STEPS: '' });
   info = (await (await fetch(`${gpu.url}/v1/model`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as ModelInfo;
-  hub = await startHubDouble({ repos: [{ id: HUB_REPO, dir: TINY_SD, branches: ['onnx'] }] });
+  sdxlDir = sdxlWithoutProfile();
+  hub = await startHubDouble({
+    repos: [
+      { id: HUB_REPO, dir: TINY_SD, branches: ['onnx'] },
+      { id: SDXL_REPO, dir: sdxlDir },
+    ],
+  });
 });
 afterAll(async () => {
   await gpu?.close();
@@ -92,6 +111,34 @@ describe('npm run deploy --dry-run', () => {
       `GET /api/models/${HUB_REPO}/revision/onnx`,
       `GET /${HUB_REPO}/resolve/${commit}/scheduler/scheduler_config.json`,
       `GET /${HUB_REPO}/resolve/${commit}/dreamurl.json`,
+    ]);
+  });
+
+  it("gives an SDXL repo its family's defaults and limits, as a GPU function serving it reports them", async () => {
+    // The reference: a real GPU function on the same files, with its built-in settings (blank = unset).
+    const builtIn = { MIN_SIDE: '', MAX_SIDE: '', SIDE_MULTIPLE: '', DEFAULT_WIDTH: '', DEFAULT_HEIGHT: '', DEFAULT_STEPS: '' };
+    const sdxl = await startReady({ MODEL: sdxlDir, WARMUP_STEPS: '0', ...builtIn });
+    let served: ModelInfo;
+    try {
+      served = (await (await fetch(`${sdxl.url}/v1/model`)).json()) as ModelInfo;
+    } finally {
+      await sdxl.close();
+    }
+    expect(served.defaults).toMatchObject({ width: 1024, height: 1024, steps: 50, guidance: 5 }); // not SD's 512², 7.5
+
+    hub.clearRequests();
+    const out = join(mkdtempSync(join(tmpdir(), 'deploy-')), 'wrangler.deploy.jsonc');
+    const run = await deploy(['--model', SDXL_REPO, '--gpu-function-url', 'https://gpu.example.com', '--out', out, '--dry-run'], {
+      HF_ENDPOINT: hub.url,
+    });
+    expect(run.code, run.output).toBe(0);
+    const { commit } = hub.repo(SDXL_REPO);
+    expect(deployedVars(out).MODELS).toEqual([
+      { name: 'tiny-sdxl-plain', repo: SDXL_REPO, revision: commit, default: true, defaults: served.defaults, limits: served.limits },
+    ]);
+    expect(hub.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([
+      `GET /api/models/${SDXL_REPO}/revision/main`,
+      `GET /${SDXL_REPO}/resolve/${commit}/scheduler/scheduler_config.json`,
     ]);
   });
 
