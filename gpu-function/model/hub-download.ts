@@ -178,7 +178,8 @@ function toHubFile(info: { path: string; size: number; oid?: string; lfs?: { oid
 
 
 /** The Hub's answer in words a person running the service can act on. The token never appears. */
-function hubError(error: unknown, repo: string, revision: string, hubUrl: string): Error {
+/** What a failed Hub metadata call means for the operator (also `npm run deploy --model`'s message). */
+export function hubError(error: unknown, repo: string, revision: string, hubUrl: string): Error {
   if (error instanceof HubApiError) {
     const said = error.message;
     if (error.statusCode === 404 && /rev|revision/i.test(said)) {

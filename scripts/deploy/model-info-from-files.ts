@@ -9,10 +9,11 @@
 // (SDXL, SDXL-Turbo: family-profile.ts — told by text_encoder_2/ and the scheduler config, as a folder
 // is), the model's dreamurl.json on top, the model's own scheduler when none is configured, checked by
 // GenerationParams.
-import { HubApiError, modelInfo } from '@huggingface/hub';
+import { modelInfo } from '@huggingface/hub';
 import type { ModelInfo } from '../../contract';
 import { configFromEnv, settingsForModel } from '../../gpu-function/config';
 import { type ModelFamilyName, modelFamilyOf, profileForFamily } from '../../gpu-function/model/family-profile';
+import { hubError } from '../../gpu-function/model/hub-download';
 import type { HubSettings } from '../../gpu-function/model/hub-settings';
 import { localFingerprint } from '../../gpu-function/model/local-fingerprint';
 import { readModelFolder } from '../../gpu-function/model/model-folder';
@@ -56,8 +57,7 @@ async function hubFiles(repo: string, revision: string, hub: Pick<HubSettings, '
   try {
     info = await modelInfo({ name: repo, revision, additionalFields: ['sha', 'filePaths'], ...credentials });
   } catch (error) {
-    const detail = error instanceof HubApiError ? `${error.statusCode}: ${error.message}` : String(error);
-    throw new Error(`${repo}@${revision}: the Hub at ${hub.hubUrl} answered ${detail}`);
+    throw hubError(error, repo, revision, hub.hubUrl);
   }
   const commit = info.sha;
   if (!COMMIT_SHA.test(commit)) throw new Error(`the Hub gave "${commit}" as the commit of ${repo}@${revision}`);

@@ -155,7 +155,7 @@ describe('npm run deploy --dry-run', () => {
       () => ['--model', `${HUB_REPO}@no-such-branch`, '--gpu-function-url', 'https://gpu.example.com', '--dry-run'],
       () => ({ HF_ENDPOINT: hub.url }),
       1,
-      /cannot pin the model: acme\/tiny-sd@no-such-branch: the Hub at http:\/\/127\.0\.0\.1:\d+ answered 404/,
+      /cannot pin the model: revision "no-such-branch" does not exist in acme\/tiny-sd \(Invalid rev id: no-such-branch/,
     ],
     [
       "a GPU function on this machine's loopback, for a real deploy",
