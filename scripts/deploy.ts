@@ -31,7 +31,7 @@ async function readModel(settings: DeploySettings): Promise<ModelInfo> {
     say(`working out ${settings.model} from its files (the GPU function's built-in settings)`);
     // Imported only on this path: it brings the GPU function's model code along.
     const { modelInfoFromFiles } = await import('./deploy/model-info-from-files');
-    return modelInfoFromFiles(settings.model, settings.hub);
+    return modelInfoFromFiles(settings.model, settings.hub, settings.provider);
   }
   say(`reading the model from ${settings.gpuFunctionUrl}/v1/model`);
   return waitForModelInfo(settings.gpuFunctionUrl, settings.gpuFunctionToken, {

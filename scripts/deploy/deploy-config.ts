@@ -23,6 +23,8 @@ export interface DeploySettings {
   readonly gpuFunctionToken: string | undefined;
   /** MODEL as the GPU function is given it (a Hub repo or folder): worked out from its files instead. */
   readonly model: string | undefined;
+  /** With `model`: where that GPU function runs, for its built-in cost limits (max_pixels, max_pixel_steps). */
+  readonly provider: 'cuda' | 'cpu';
   readonly hub: Pick<HubSettings, 'hubUrl' | 'token'>;
   /** The wrangler config this reads (wrangler.toml) and the one it writes. */
   readonly wranglerConfig: string;
@@ -34,7 +36,7 @@ export interface DeploySettings {
   readonly wranglerArgs: readonly string[];
 }
 
-export const USAGE = `npm run deploy -- --gpu-function-url <url> [--model <org/name[@revision]> | <folder>] [--dry-run]
+export const USAGE = `npm run deploy -- --gpu-function-url <url> [--model <org/name[@revision]> | <folder> [--provider cuda|cpu]] [--dry-run]
                   [--out ${DEFAULT_OUT}] [--wait-seconds 600] [-- <wrangler deploy options>]
   Pins the model the GPU function serves (GET <url>/v1/model, with GPU_FUNCTION_TOKEN) in the edge's
   MODELS, or with --model the one the Hub's revision points at (HF_TOKEN, HF_ENDPOINT), writes the
@@ -49,6 +51,7 @@ export function parseDeploySettings(argv: readonly string[], env: Readonly<Recor
       options: {
         'gpu-function-url': { type: 'string' },
         model: { type: 'string' },
+        provider: { type: 'string', default: 'cuda' },
         out: { type: 'string', default: DEFAULT_OUT },
         config: { type: 'string', default: 'wrangler.toml' },
         'dry-run': { type: 'boolean', default: false },
@@ -66,12 +69,15 @@ export function parseDeploySettings(argv: readonly string[], env: Readonly<Recor
   if (!dryRun && isLoopback(new URL(url).hostname)) {
     throw new DeployUsageError(`--gpu-function-url ${url} is this machine's loopback: a deployed Worker cannot reach it`);
   }
+  const provider = values.provider;
+  if (provider !== 'cuda' && provider !== 'cpu') throw new DeployUsageError('--provider must be cuda or cpu');
   const wait = values['wait-seconds'];
   if (!/^\d{1,6}$/.test(wait)) throw new DeployUsageError('--wait-seconds must be a whole number of seconds');
   return {
     gpuFunctionUrl: url.replace(/\/+$/, ''),
     gpuFunctionToken: unsetIfBlank(env.GPU_FUNCTION_TOKEN),
     model: unsetIfBlank(values.model),
+    provider,
     hub: hubSettingsFromEnv(env),
     wranglerConfig: resolve(ROOT, values.config),
     out: resolve(ROOT, values.out),

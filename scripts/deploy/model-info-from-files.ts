@@ -34,11 +34,17 @@ interface ModelFiles {
   readonly profile: ModelProfile;
 }
 
-export async function modelInfoFromFiles(spec: string, hub: Pick<HubSettings, 'hubUrl' | 'token'>): Promise<ModelInfo> {
+/** `provider`: where that GPU function runs (its built-in cost limits are the provider's). */
+export async function modelInfoFromFiles(
+  spec: string,
+  hub: Pick<HubSettings, 'hubUrl' | 'token'>,
+  provider: 'cuda' | 'cpu',
+): Promise<ModelInfo> {
   const parsed = parseModelSpec(spec);
   const files = parsed.kind === 'local' ? await localFiles(parsed.path) : await hubFiles(parsed.repo, parsed.revision, hub);
   // The GPU function's built-in settings: what it serves with no DEFAULT_* / *_SIDE / MAX_STEPS set.
-  const { defaults, limits } = settingsForModel(configFromEnv({}), profileForFamily(files.family, files.profile));
+  const profile = profileForFamily(files.family, files.profile);
+  const { defaults, limits } = settingsForModel(configFromEnv({}), profile, provider);
   const scheduler = defaults.scheduler ?? defaultSchedulerName(files.schedulerConfig);
   const params = new GenerationParams({ ...defaults, scheduler }, limits, files.schedulerConfig);
   return params.modelInfo({ id: files.id, revision: files.revision, model: `${files.id}@${files.revision}` });

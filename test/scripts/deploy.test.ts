@@ -17,6 +17,12 @@ import { type HubDouble, startHubDouble } from '../support/hub-double';
 const TOKEN = 'deploy-test-gpu-function-token-0123456789';
 const HUB_REPO = 'acme/tiny-sd';
 const SDXL_REPO = 'acme/tiny-sdxl-plain';
+/** The test fixture's sizes and cost limits unset (blank = unset): the GPU function's built-in settings. */
+const BUILT_IN = Object.fromEntries(
+  ['MIN_SIDE', 'MAX_SIDE', 'SIDE_MULTIPLE', 'DEFAULT_WIDTH', 'DEFAULT_HEIGHT', 'DEFAULT_STEPS', 'MAX_PIXELS', 'MAX_PIXEL_STEPS', 'MAX_BATCH_PIXELS'].map(
+    (name) => [name, ''],
+  ),
+);
 
 /**
  * tiny-sdxl without its dreamurl.json (linked, not copied): what it serves is then the SDXL family's
@@ -58,7 +64,7 @@ let hub: HubDouble;
 let sdxlDir: string;
 beforeAll(async () => {
   // The GPU function with its built-in settings (blank = unset): only the fixture's dreamurl.json applies.
-  gpu = await startReady({ GPU_FUNCTION_TOKEN: TOKEN, MIN_SIDE: '', MAX_SIDE: '', SIDE_MULTIPLE: '', DEFAULT_WIDTH: '', DEFAULT_HEIGHT: '', DEFAULT_STEPS: '' });
+  gpu = await startReady({ GPU_FUNCTION_TOKEN: TOKEN, ...BUILT_IN });
   info = (await (await fetch(`${gpu.url}/v1/model`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as ModelInfo;
   sdxlDir = sdxlWithoutProfile();
   hub = await startHubDouble({
@@ -94,7 +100,7 @@ describe('npm run deploy --dry-run', () => {
     hub.clearRequests();
     const out = join(mkdtempSync(join(tmpdir(), 'deploy-')), 'wrangler.deploy.jsonc');
     const run = await deploy(
-      ['--model', `${HUB_REPO}@onnx`, '--gpu-function-url', 'https://gpu.example.com', '--out', out, '--dry-run'],
+      ['--model', `${HUB_REPO}@onnx`, '--provider', 'cpu', '--gpu-function-url', 'https://gpu.example.com', '--out', out, '--dry-run'],
       { HF_ENDPOINT: hub.url, HF_HOME: mkdtempSync(join(tmpdir(), 'deploy-hf-')) },
     );
     expect(run.code, run.output).toBe(0);
@@ -116,8 +122,7 @@ describe('npm run deploy --dry-run', () => {
 
   it("gives an SDXL repo its family's defaults and limits, as a GPU function serving it reports them", async () => {
     // The reference: a real GPU function on the same files, with its built-in settings (blank = unset).
-    const builtIn = { MIN_SIDE: '', MAX_SIDE: '', SIDE_MULTIPLE: '', DEFAULT_WIDTH: '', DEFAULT_HEIGHT: '', DEFAULT_STEPS: '' };
-    const sdxl = await startReady({ MODEL: sdxlDir, WARMUP_STEPS: '0', ...builtIn });
+    const sdxl = await startReady({ MODEL: sdxlDir, WARMUP_STEPS: '0', ...BUILT_IN });
     let served: ModelInfo;
     try {
       served = (await (await fetch(`${sdxl.url}/v1/model`)).json()) as ModelInfo;
@@ -128,7 +133,7 @@ describe('npm run deploy --dry-run', () => {
 
     hub.clearRequests();
     const out = join(mkdtempSync(join(tmpdir(), 'deploy-')), 'wrangler.deploy.jsonc');
-    const run = await deploy(['--model', SDXL_REPO, '--gpu-function-url', 'https://gpu.example.com', '--out', out, '--dry-run'], {
+    const run = await deploy(['--model', SDXL_REPO, '--provider', 'cpu', '--gpu-function-url', 'https://gpu.example.com', '--out', out, '--dry-run'], {
       HF_ENDPOINT: hub.url,
     });
     expect(run.code, run.output).toBe(0);
