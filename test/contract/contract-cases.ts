@@ -9,7 +9,7 @@
 // Header expectations: a string (exact, after filling in), { match } (a regular expression),
 // { sameAs: N } (the same value as step N), or null (absent).
 import type { Scenario } from '../support/gpu-stub-server';
-import { CONTRACT_COST_API_KEY, type ContractEnvironment } from './contract-environments';
+import { CONTRACT_COST_API_KEY, CONTRACT_LIMIT_API_KEY, type ContractEnvironment } from './contract-environments';
 
 export type HeaderExpectation = string | { readonly match: string } | { readonly sameAs: number } | null;
 
@@ -672,6 +672,28 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
         status: 429,
         expectHeaders: { ...PROBLEM_HEADERS, 'Retry-After': { match: '^(29|30)$' } },
         body: { problem: 'urn:dreamurl:problem:rate-limited' },
+        gpuCalls: 1,
+      },
+    ],
+  },
+
+  {
+    name: 'rate limit and cost limits agree: beyond max_pixel_steps is a 400 that costs nothing, the dearest admitted request costs max_pixel_steps / the default',
+    env: 'limited',
+    steps: [
+      {
+        path: '/v1/images?prompt=<prompt>&model=other&steps=16',
+        headers: { 'X-API-Key': CONTRACT_LIMIT_API_KEY },
+        status: 400,
+        body: { problem: 'urn:dreamurl:problem:invalid-parameters', params: ['width,height,steps'] },
+        gpuCalls: 0,
+      },
+      {
+        // 96×64 × 15 steps = max_pixel_steps, 1.5 default requests: 0.5 of 2 tokens left, full in 45 s.
+        path: '/v1/images?prompt=<prompt>&model=other&steps=15',
+        headers: { 'X-API-Key': CONTRACT_LIMIT_API_KEY },
+        status: 200,
+        expectHeaders: { 'RateLimit-Policy': '"generations";q=2;w=60', RateLimit: { match: '^"generations";r=0;t=(44|45)$' } },
         gpuCalls: 1,
       },
     ],

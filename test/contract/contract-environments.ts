@@ -43,13 +43,18 @@ export const CONTRACT_SIGNING_KEY = 'contract-signing-key, at least 32 bytes';
 export const CONTRACT_API_KEY = 'contract-api-key-1';
 /** The `limited` environment's key for the cost case alone, so no other case spends its bucket. */
 export const CONTRACT_COST_API_KEY = 'contract-api-key-3';
+/** The `limited` environment's key for the cost-limit case alone. */
+export const CONTRACT_LIMIT_API_KEY = 'contract-api-key-4';
 
 /** Settings changed on top of `worker`, by environment name. */
 export const CONTRACT_ENVIRONMENTS = {
   /** The deployed Worker's own settings (workerd: `exports.default.fetch`). */
   worker: {},
   signed: { URL_SIGNING_KEY: CONTRACT_SIGNING_KEY },
-  limited: { RATE_LIMIT_PER_MINUTE: '2', API_KEYS: `${CONTRACT_API_KEY}, contract-api-key-2, ${CONTRACT_COST_API_KEY}` },
+  limited: {
+    RATE_LIMIT_PER_MINUTE: '2',
+    API_KEYS: `${CONTRACT_API_KEY}, contract-api-key-2, ${CONTRACT_COST_API_KEY}, ${CONTRACT_LIMIT_API_KEY}`,
+  },
   /** A short GPU budget, so timeouts are quick. */
   impatient: { GPU_TIMEOUT_MS: '400', GPU_MAX_RETRIES: '2', GPU_RETRY_MAX_WAIT_MS: '2000' },
   /** A short hold (redirects after 150 ms) and a budget of one generation. */
