@@ -83,10 +83,17 @@ export async function readTokenizerFolder(dir: string): Promise<ClipTokenizerFil
     for (const added of parsed.added_tokens ?? []) vocab.set(added.content, added.id);
     merges = parsed.model.merges;
   } else {
-    const [vocabText, mergesText] = await Promise.all([
-      readRequired(join(dir, 'vocab.json'), 'a CLIP tokenizer needs tokenizer.json, or vocab.json and merges.txt'),
-      readRequired(join(dir, 'merges.txt'), 'a CLIP tokenizer needs tokenizer.json, or vocab.json and merges.txt'),
+    // Read both, then name the first missing one in this order: Promise.all would report whichever
+    // read failed first in time, so the same folder could be explained two ways.
+    const why = 'a CLIP tokenizer needs tokenizer.json, or vocab.json and merges.txt';
+    const [vocabRead, mergesRead] = await Promise.allSettled([
+      readRequired(join(dir, 'vocab.json'), why),
+      readRequired(join(dir, 'merges.txt'), why),
     ]);
+    if (vocabRead.status === 'rejected') throw vocabRead.reason;
+    if (mergesRead.status === 'rejected') throw mergesRead.reason;
+    const vocabText = vocabRead.value;
+    const mergesText = mergesRead.value;
     vocab = new Map(Object.entries(parseJson(vocabJson, vocabText, join(dir, 'vocab.json'))));
     merges = parseMergesTxt(mergesText, join(dir, 'merges.txt'));
   }
