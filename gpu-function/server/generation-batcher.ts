@@ -7,7 +7,7 @@
 // (`generation_cancelled`), never as generations.
 import { batchKeyOf } from '../pipeline/batch-compatibility';
 import type { ResolvedGeneration } from '../../contract';
-import type { GeneratedImage, RequestProgress } from '../pipeline/types';
+import type { GeneratedImage, RequestProgress, StageTimings } from '../pipeline/types';
 import { Batcher } from './batcher/batcher';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
@@ -26,14 +26,32 @@ export interface GenerationBatcherOptions {
 }
 
 /**
- * A request's share of a batch's time: the UNet's work grows with pixels × steps; the +1 stands for the
- * text encoder, the VAE decoder and the PNG, together about one step's worth.
+ * A request's work, grouped as a batch's time divides (batcher/throughput.ts): the text encoder runs
+ * once a picture; the VAE decoder and the batch's overhead (latents, copying pictures off the worker)
+ * grow with pictures or pixels; the UNet with evaluations (its per-call cost, which dominates small
+ * pictures) or pixels × evaluations. Evaluations are counted as steps + 1 (PNDM's, the most any scheduler
+ * makes): for the others the rate comes out a little low, which errs towards admitting (admission.ts).
  */
-export function generationCost(request: ResolvedGeneration): number {
-  return request.width * request.height * (request.steps + 1);
+export function generationCost(request: ResolvedGeneration): readonly (readonly number[])[] {
+  const pixels = request.width * request.height;
+  const evaluations = request.steps + 1;
+  return [[1], [1, pixels], [evaluations, pixels * evaluations]];
 }
 
-export function generationBatcher(pipeline: Pick<PipelineThread, 'generate'>, options: GenerationBatcherOptions): GenerationBatcher {
+/**
+ * A batch's time split as generationCost's groups are: its stage times, and what `totalMs` (the batch as
+ * the service saw it) spent outside them counted with the VAE.
+ */
+export function generationTimeParts(timings: StageTimings, totalMs: number): readonly number[] {
+  const encode = timings.tokenize + timings.textEncoder;
+  const rest = Math.max(0, totalMs - encode - timings.vae - timings.denoise);
+  return [encode, timings.vae + rest, timings.denoise];
+}
+
+export function generationBatcher(
+  pipeline: Pick<PipelineThread, 'generate'>,
+  options: GenerationBatcherOptions,
+): GenerationBatcher {
   const { log, metrics } = options;
   return new Batcher<ResolvedGeneration, GeneratedImage, RequestProgress>({
     keyOf: batchKeyOf,
@@ -43,10 +61,11 @@ export function generationBatcher(pipeline: Pick<PipelineThread, 'generate'>, op
     maxBatchWeight: options.maxBatchPixels,
     batchTimeoutMs: options.batchTimeoutMs,
     maxQueue: options.maxQueue,
-    async run(batch, { signals, report }) {
+    async run(batch, { signals, report, measured }) {
       // Steps each request took part in: where the dropped ones stopped.
       const stepsDone = batch.map(() => 0);
       let steps = 0;
+      const startedAt = performance.now();
       const images = await pipeline.generate(batch, {
         signals,
         onStep(progress) {
@@ -58,7 +77,10 @@ export function generationBatcher(pipeline: Pick<PipelineThread, 'generate'>, op
         },
       });
       const made = images.filter((image) => image !== undefined);
-      if (made.length > 0) metrics.observeBatch(batch.length, made.length, made[0]!.timings);
+      if (made.length > 0) {
+        metrics.observeBatch(batch.length, made.length, made[0]!.timings);
+        measured(generationTimeParts(made[0]!.timings, performance.now() - startedAt));
+      }
       const dropped = images.flatMap((image, index) => (image === undefined ? [index] : []));
       if (dropped.length > 0) {
         metrics.cancelled.inc(dropped.length);

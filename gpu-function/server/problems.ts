@@ -1,6 +1,7 @@
 // Every problem the GPU function answers with, in one place, so docs/gpu-function.md has one list to
 // mirror; the shape, ProblemError and the plain-HTTP ones (404, 405, 500) are the contract's.
 import { invalidParams, type ParamError, ProblemError } from '../../contract';
+import { boundedRetryAfter } from './batcher/batcher';
 
 export { internalError, methodNotAllowed, notFound } from '../../contract';
 
@@ -29,7 +30,9 @@ export function unauthorized(tokenSent: boolean, setting = 'GPU_FUNCTION_TOKEN',
     type: problemType('unauthorized'),
     title: 'Unauthorized',
     status: 401,
-    detail: tokenSent ? `The bearer token is not this instance's ${setting}.` : `Send Authorization: Bearer <${setting}>.`,
+    detail: tokenSent
+      ? `The bearer token is not this instance's ${setting}.`
+      : `Send Authorization: Bearer <${setting}>.`,
     // RFC 6750 §3: a 401 for a protected resource names the scheme, and the error when a token was sent.
     headers: { 'WWW-Authenticate': `Bearer realm="${realm}"${tokenSent ? ', error="invalid_token"' : ''}` },
   });
@@ -92,6 +95,44 @@ export function queueFull(detail: string, retryAfterSeconds: number): ProblemErr
     detail,
     retryAfterSeconds,
   });
+}
+
+/**
+ * 413: the request alone is estimated to take longer than its deadline (X-Request-Timeout-Ms or
+ * REQUEST_TIMEOUT_MS) on this instance, so it is refused before it is queued: only less work can fit.
+ */
+export function tooLongForDeadline(estimatedSeconds: number, timeoutMs: number): ProblemError {
+  const message = 'lower it: the picture is estimated to take longer than the deadline';
+  return new ProblemError({
+    type: problemType('too-long-for-deadline'),
+    title: 'Too long for the deadline',
+    status: 413,
+    detail:
+      `This picture is estimated to take ${formatSeconds(estimatedSeconds)} here, longer than its deadline of ` +
+      `${timeoutMs} ms; ask for fewer steps or a smaller width × height.`,
+    errors: ['steps', 'width', 'height'].map((param) => ({ param, message })),
+  });
+}
+
+/**
+ * 503: the request fits its deadline alone, but not behind the work already running and queued; a retry
+ * after `backlogSeconds` (Retry-After, bounded like a full queue's) should find that work done.
+ */
+export function busyPastDeadline(estimatedSeconds: number, backlogSeconds: number, timeoutMs: number): ProblemError {
+  return new ProblemError({
+    type: problemType('busy-past-deadline'),
+    title: 'Busy past the deadline',
+    status: 503,
+    detail:
+      `This picture is estimated to take ${formatSeconds(estimatedSeconds)} behind ${formatSeconds(backlogSeconds)} of ` +
+      `work already here, longer than its deadline of ${timeoutMs} ms.`,
+    retryAfterSeconds: boundedRetryAfter(backlogSeconds),
+  });
+}
+
+/** Seconds as the details print them: three significant digits ("0.0123 s", "12.3 s", "185 s"). */
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toPrecision(3))} s`;
 }
 
 export function deadlineExceeded(timeoutMs: number, started: boolean): ProblemError {

@@ -1,5 +1,6 @@
 // The batcher's public shapes (batcher.ts): its options, what `run` is handed, what `add` takes and
 // resolves with, and where a waiting item stands. Kept apart so the class reads as its algorithm.
+import type { Cost } from './throughput';
 
 export interface BatcherOptions<Item, Result, Progress = never> {
   /**
@@ -25,11 +26,17 @@ export interface BatcherOptions<Item, Result, Progress = never> {
   readonly batchTimeoutMs?: number;
   /** Most items waiting (the running batch not counted); past it `add` rejects with QueueFullError. @default Infinity */
   readonly maxQueue?: number;
-  /** An item's relative cost, for the Retry-After estimate. @default () => 1 */
-  readonly costOf?: (item: Item) => number;
+  /**
+   * An item's relative cost, for the time estimates (Retry-After, queue positions, admission): one
+   * number, or one per dimension its run time grows with independently (the same count for every item;
+   * throughput.ts learns a rate per dimension). @default () => 1
+   */
+  readonly costOf?: (item: Item) => Cost;
   /** Told when a batch starts (after it left the queue) and when it has settled. */
   readonly onBatchStart?: (batch: BatchInfo) => void;
-  readonly onBatchEnd?: (batch: BatchInfo & { readonly ms: number; readonly ok: boolean; readonly dropped: number }) => void;
+  readonly onBatchEnd?: (
+    batch: BatchInfo & { readonly ms: number; readonly ok: boolean; readonly dropped: number },
+  ) => void;
 }
 
 /** What `run` gets besides the items. */
@@ -38,6 +45,12 @@ export interface RunContext<Progress> {
   readonly signals: readonly AbortSignal[];
   /** Hands progress of item `index` to its `onProgress`. */
   report(index: number, progress: Progress): void;
+  /**
+   * Says how the batch's time divided among the cost's dimensions (one figure each, any unit: only the
+   * proportions count), so the estimate learns each dimension's rate; unsaid, the batch's total only
+   * bounds them (throughput.ts).
+   */
+  measured(parts: readonly number[]): void;
 }
 
 export interface BatchInfo {

@@ -13,15 +13,24 @@
 // work nobody waits for (the server's pipeline drops such a request within one denoising step), and
 // progress reported by `run` reaches the item's `onProgress`. A batch also has a weight budget
 // (`maxBatchWeight`, the server's MAX_BATCH_PIXELS): a companion joins only while the batch stays within it.
+// From recent batches' times (throughput.ts) it estimates how long an item and the backlog ahead of it
+// take, and `admission(item, deadlineMs)` says whether the item can still finish in time (admission.ts).
+import { type Admission, admissionOf } from './admission';
 import type { AddOptions, Batched, BatcherOptions, QueuePosition } from './batcher-options';
 import { QueueClosedError, QueueFullError } from './errors';
-import { ThroughputEstimate } from './throughput';
+import { type Cost, costGroups, ThroughputEstimate, type WorkEstimate } from './throughput';
 
+export type { Admission } from './admission';
 export type { AddOptions, BatchInfo, Batched, BatcherOptions, QueuePosition, RunContext } from './batcher-options';
 
 /** Bounds of the Retry-After a full queue answers with, in seconds. */
 export const MIN_RETRY_AFTER_SECONDS = 1;
 export const MAX_RETRY_AFTER_SECONDS = 600;
+
+/** Whole seconds from `seconds`, within MIN…MAX_RETRY_AFTER_SECONDS: a Retry-After for that wait. */
+export function boundedRetryAfter(seconds: number): number {
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(MIN_RETRY_AFTER_SECONDS, Math.ceil(seconds)));
+}
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -31,7 +40,7 @@ const NEVER = new AbortController().signal;
 interface Entry<Item, Result, Progress> {
   readonly item: Item;
   readonly key: string;
-  readonly cost: number;
+  readonly cost: CostGroups;
   readonly weight: number;
   readonly addedAt: number;
   /** Whether a batch was running when the item arrived: it has waited for the device already. */
@@ -48,7 +57,7 @@ interface Entry<Item, Result, Progress> {
 export class Batcher<Item, Result, Progress = never> {
   readonly #run: BatcherOptions<Item, Result, Progress>['run'];
   readonly #keyOf: (item: Item) => string;
-  readonly #costOf: (item: Item) => number;
+  readonly #costOf: (item: Item) => Cost;
   readonly #weightOf: (item: Item) => number;
   readonly #maxBatchSize: number;
   readonly #maxBatchWeight: number;
@@ -73,7 +82,9 @@ export class Batcher<Item, Result, Progress = never> {
     const batchTimeoutMs = options.batchTimeoutMs ?? 0;
     // setTimeout fires at once for delays past 2^31 - 1 ms, which would turn a long wait into none.
     if (!Number.isFinite(batchTimeoutMs) || batchTimeoutMs < 0 || batchTimeoutMs > MAX_TIMER_MS) {
-      throw new TypeError(`Expected \`batchTimeoutMs\` to be a number from 0 to ${MAX_TIMER_MS}, got \`${batchTimeoutMs}\``);
+      throw new TypeError(
+        `Expected \`batchTimeoutMs\` to be a number from 0 to ${MAX_TIMER_MS}, got \`${batchTimeoutMs}\``,
+      );
     }
     const maxBatchWeight = options.maxBatchWeight ?? Number.POSITIVE_INFINITY;
     if (!(maxBatchWeight > 0)) {
@@ -113,20 +124,23 @@ export class Batcher<Item, Result, Progress = never> {
   /** Queues an item; resolves with its result once its batch has run. */
   add(item: Item, options: AddOptions<Progress> = {}): Promise<Batched<Result>> {
     const { signal, onStart, onProgress, onMoved } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('Expected `signal` to be an AbortSignal');
-    if (onStart !== undefined && typeof onStart !== 'function') throw new TypeError('Expected `onStart` to be a function');
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('Expected `onProgress` to be a function');
-    if (onMoved !== undefined && typeof onMoved !== 'function') throw new TypeError('Expected `onMoved` to be a function');
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new TypeError('Expected `signal` to be an AbortSignal');
+    if (onStart !== undefined && typeof onStart !== 'function')
+      throw new TypeError('Expected `onStart` to be a function');
+    if (onProgress !== undefined && typeof onProgress !== 'function')
+      throw new TypeError('Expected `onProgress` to be a function');
+    if (onMoved !== undefined && typeof onMoved !== 'function')
+      throw new TypeError('Expected `onMoved` to be a function');
     if (this.#closed) return Promise.reject(new QueueClosedError(this.describe()));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiting.length >= this.#maxQueue) {
       return Promise.reject(new QueueFullError(this.describe(), this.retryAfterSeconds()));
     }
     const key = this.#keyOf(item);
-    const cost = this.#costOf(item);
+    const cost = this.#costGroupsOf(item);
     const weight = this.#weightOf(item);
     if (typeof key !== 'string') throw new TypeError(`Expected \`keyOf\` to return a string, got \`${typeof key}\``);
-    if (!Number.isFinite(cost) || cost < 0) throw new TypeError(`Expected \`costOf\` to return a finite number from 0, got \`${cost}\``);
     if (!Number.isFinite(weight) || weight < 0) {
       throw new TypeError(`Expected \`weightOf\` to return a finite number from 0, got \`${weight}\``);
     }
@@ -181,8 +195,7 @@ export class Batcher<Item, Result, Progress = never> {
    */
   retryAfterSeconds(): number {
     const seconds = this.#secondsBefore(this.#waiting.length);
-    if (seconds === undefined) return MIN_RETRY_AFTER_SECONDS;
-    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(MIN_RETRY_AFTER_SECONDS, Math.ceil(seconds)));
+    return seconds === undefined ? MIN_RETRY_AFTER_SECONDS : boundedRetryAfter(seconds);
   }
 
   /** Where a waiting item stands; undefined once its batch has started (or it was never added, or left). */
@@ -192,33 +205,59 @@ export class Batcher<Item, Result, Progress = never> {
     return { ahead, secondsAhead: this.#secondsBefore(ahead) };
   }
 
-  /** Seconds per unit of cost at the recent throughput; undefined before any batch was measured. */
+  /** Seconds per unit of a one-dimensional cost at the recent throughput; undefined before any batch was measured. */
   get secondsPerUnit(): number | undefined {
     return this.#throughput.secondsPerUnit;
   }
 
-  /** The estimated seconds of the running batch's remaining work plus the first `waiting` items' work. */
-  #secondsBefore(waiting: number): number | undefined {
-    const secondsPerUnit = this.#throughput.secondsPerUnit;
-    if (secondsPerUnit === undefined) return undefined;
-    let backlog = 0;
-    for (const entry of this.#waiting.slice(0, waiting)) backlog += entry.cost;
-    let elapsed = 0;
-    if (this.#running !== undefined) {
-      for (const entry of this.#running.entries) backlog += entry.cost;
-      elapsed = (performance.now() - this.#running.startedAt) / 1000;
-    }
-    return Math.max(0, backlog * secondsPerUnit - elapsed);
+  /** How long the item alone should take at the recent throughput; undefined before any batch was measured. */
+  estimate(item: Item): WorkEstimate | undefined {
+    return this.#throughput.estimate(this.#costGroupsOf(item));
   }
 
-  /** Counts a batch run outside the batcher (a warm-up) towards the throughput estimate. */
-  recordThroughput(items: readonly Item[], ms: number): void {
-    this.#throughput.record(items.reduce((sum, item) => sum + this.#costOf(item), 0), ms);
+  /**
+   * Whether the item can finish within `deadlineMs` from now, judged before it is added (admission.ts):
+   * its own estimated time, and that plus the backlog ahead of it (what runs and everything waiting).
+   */
+  admission(item: Item, deadlineMs: number): Admission {
+    return admissionOf(this.estimate(item), this.#secondsBefore(this.#waiting.length) ?? 0, deadlineMs);
+  }
+
+  /** The estimated seconds of the running batch's remaining work plus the first `waiting` items' work. */
+  #secondsBefore(waiting: number): number | undefined {
+    let backlog = totalCost(this.#waiting.slice(0, waiting));
+    let elapsed = 0;
+    if (this.#running !== undefined) {
+      backlog = addCosts(backlog, totalCost(this.#running.entries));
+      elapsed = (performance.now() - this.#running.startedAt) / 1000;
+    }
+    const estimate = this.#throughput.estimate(backlog);
+    if (estimate === undefined) return undefined;
+    return Math.max(0, estimate.seconds - elapsed);
+  }
+
+  /**
+   * Counts a batch run outside the batcher (a warm-up) towards the throughput estimate. `parts`: how its
+   * time divided among the cost's dimensions (see RunContext.measured); without them it only bounds the
+   * estimate (throughput.ts).
+   */
+  recordThroughput(items: readonly Item[], ms: number, parts?: readonly number[]): void {
+    this.#throughput.record(totalCost(items.map((item) => ({ cost: this.#costGroupsOf(item) }))), ms, parts);
+  }
+
+  #costGroupsOf(item: Item): CostGroups {
+    const cost = costGroups(this.#costOf(item));
+    const measures = cost.flat();
+    if (measures.length === 0 || measures.some((c) => !Number.isFinite(c) || c < 0)) {
+      throw new TypeError(`Expected \`costOf\` to return finite numbers from 0, got \`${JSON.stringify(cost)}\``);
+    }
+    return cost;
   }
 
   /** The queue's state in words, for error messages and logs. */
   describe(): string {
-    const running = this.#running === undefined ? 'no batch running' : `a batch of ${this.#running.entries.length} running`;
+    const running =
+      this.#running === undefined ? 'no batch running' : `a batch of ${this.#running.entries.length} running`;
     const limit = this.#maxQueue === Number.POSITIVE_INFINITY ? '' : ` (at most ${this.#maxQueue})`;
     return `${running}, ${this.#waiting.length} waiting${limit}${this.#closed ? ', closed' : ''}`;
   }
@@ -276,6 +315,7 @@ export class Batcher<Item, Result, Progress = never> {
     const info = { key, size: entries.length };
     let ok = false;
     let dropped = 0;
+    let parts: readonly number[] | undefined;
     try {
       for (const entry of entries) entry.start();
       this.#onBatchStart?.(info);
@@ -284,14 +324,17 @@ export class Batcher<Item, Result, Progress = never> {
         {
           signals: entries.map((entry) => entry.signal),
           report: (index, progress) => entries[index]?.onProgress?.(progress),
+          measured: (split) => (parts = split),
         },
       );
       if (!Array.isArray(results) || results.length !== entries.length) {
-        throw new TypeError(`Expected \`run\` to return ${entries.length} results, got ${Array.isArray(results) ? results.length : typeof results}`);
+        throw new TypeError(
+          `Expected \`run\` to return ${entries.length} results, got ${Array.isArray(results) ? results.length : typeof results}`,
+        );
       }
       dropped = results.filter((result) => result === undefined).length;
       // A batch that dropped items ran shorter than its cost says: it would skew the estimate.
-      if (dropped === 0) this.#throughput.record(entries.reduce((sum, entry) => sum + entry.cost, 0), performance.now() - startedAt);
+      if (dropped === 0) this.#throughput.record(totalCost(entries), performance.now() - startedAt, parts);
       entries.forEach((entry, i) => {
         const result = results[i];
         if (result !== undefined) {
@@ -333,4 +376,18 @@ export class Batcher<Item, Result, Progress = never> {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+type CostGroups = readonly (readonly number[])[];
+
+/** The sum of the items' costs, measure by measure. */
+function totalCost(entries: readonly { readonly cost: CostGroups }[]): CostGroups {
+  return entries.reduce<CostGroups>((total, entry) => addCosts(total, entry.cost), []);
+}
+
+function addCosts(a: CostGroups, b: CostGroups): CostGroups {
+  return Array.from({ length: Math.max(a.length, b.length) }, (_, g) => {
+    const [x = [], y = []] = [a[g], b[g]];
+    return Array.from({ length: Math.max(x.length, y.length) }, (_, k) => (x[k] ?? 0) + (y[k] ?? 0));
+  });
 }

@@ -1,4 +1,5 @@
-// `POST /v1/generate`: validate, fill the model's defaults, queue for a batch, encode the picture's PNG
+// `POST /v1/generate`: validate, fill the model's defaults, refuse what cannot finish by its deadline
+// (413, or 503 behind a backlog; batcher/admission.ts), queue for a batch, encode the picture's PNG
 // once its batch has returned (off the GPU's critical path, generation-outcome.ts), then answer it with
 // X-Seed, X-Model and Server-Timing — or, for `Accept: text/event-stream`, once the request is admitted,
 // stream its progress and then the picture (progress-stream-response.ts). Refusals before admission
@@ -6,11 +7,12 @@
 // request in both forms alike (generation-outcome.ts).
 import { createHash } from 'node:crypto';
 import type { Handler } from 'hono';
-import { EVENT_STREAM_CONTENT_TYPE, generateRequestSchema, HEADERS } from '../../../contract';
+import { EVENT_STREAM_CONTENT_TYPE, generateRequestSchema, HEADERS, type ResolvedGeneration } from '../../../contract';
 import type { AppEnv } from '../app-env';
+import type { GenerationBatcher } from '../generation-batcher';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics';
-import { invalidBody } from '../problems';
+import { busyPastDeadline, invalidBody, tooLongForDeadline } from '../problems';
 import { readJsonBody } from '../read-json-body';
 import type { ServiceState } from '../service-state';
 import { generationOutcome, outcomeStatus, plainAnswer } from './generation-outcome';
@@ -47,6 +49,7 @@ export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
     });
 
     const remainingMs = timeoutMs - (performance.now() - c.var.arrivedAt);
+    refuseWhatCannotFinish(model.batcher, request, remainingMs, timeoutMs, fields);
     const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs)));
     // The plain answer's client leaves by closing the connection; a stream's reader also by cancelling it.
     const streamLeft = new AbortController();
@@ -90,6 +93,28 @@ export function generateHandler(deps: GenerateDeps): Handler<AppEnv> {
     );
     return stream.response();
   };
+}
+
+/**
+ * Throws, before the request is queued, when the estimate says it cannot finish within its deadline
+ * (batcher/admission.ts): 413 when it alone takes longer, 503 + Retry-After when the work ahead of it
+ * makes it too late. A closing batcher is left to refuse it as shutting down.
+ */
+function refuseWhatCannotFinish(
+  batcher: GenerationBatcher,
+  request: ResolvedGeneration,
+  remainingMs: number,
+  timeoutMs: number,
+  fields: Record<string, unknown>,
+): void {
+  if (batcher.isClosed) return;
+  const admission = batcher.admission(request, remainingMs);
+  if (admission.admitted) return;
+  fields.refused = admission.reason;
+  fields.estimated_ms = Math.round(admission.estimatedSeconds * 1000);
+  if (admission.reason === 'too_long') throw tooLongForDeadline(admission.estimatedSeconds, timeoutMs);
+  fields.backlog_ms = Math.round(admission.backlogSeconds * 1000);
+  throw busyPastDeadline(admission.estimatedSeconds, admission.backlogSeconds, timeoutMs);
 }
 
 /**

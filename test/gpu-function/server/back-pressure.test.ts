@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../../contract';
 import { decodePng } from '../../support/decode-png';
 import { generate, generatePng, type InProcessService, startReady, until } from '../../support/gpu-function-service';
+import { believeDeviceFast } from '../../support/believe-device-fast';
 import { type MetricsSnapshot, scrapeMetrics } from '../../support/gpu-function-metrics';
 
 let gpu: InProcessService;
@@ -93,6 +94,7 @@ describe('a client that disconnects', () => {
 describe('a deadline', () => {
   it('answers 504 and drops a request still queued when X-Request-Timeout-Ms passes', async () => {
     const blocker = await startBlocker(4);
+    believeDeviceFast(gpu); // else it is refused up front (503 behind the blocker): deadline.test.ts
     const response = await generate(
       gpu.url,
       { prompt: 'in a hurry', seed: 5, steps: 2, width: 32, height: 32 },

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { problemSchema } from '../../../contract';
 import { decodePng } from '../../support/decode-png';
 import { generate, generatePng, type InProcessService, type LogLine, startReady, until } from '../../support/gpu-function-service';
+import { believeDeviceFast } from '../../support/believe-device-fast';
 import { idleMetrics, type MetricsSnapshot, scrapeMetrics } from '../../support/gpu-function-metrics';
 
 const RUNNER = { prompt: 'runner', steps: 150, width: 128, height: 128 } as const;
@@ -74,6 +75,7 @@ describe('a client that disconnects while its batch runs', () => {
 describe('a deadline that passes while the batch runs', () => {
   it('answers 504 and stops the batch; nothing is generated', async () => {
     const logFrom = gpu.logs.length;
+    believeDeviceFast(gpu); // else, once measured, it is refused up front (413): deadline.test.ts
     const response = await generate(gpu.url, { ...RUNNER, seed: 4 }, { headers: { 'X-Request-Timeout-Ms': '400' } });
     expect(response.status).toBe(504);
     expect(problemSchema.parse(await response.json()).detail).toBe('No picture within 400 ms (its batch was still running).');

@@ -15,6 +15,7 @@ import {
   problemSchema,
   readProgressStream,
 } from '../../../contract';
+import { believeDeviceFast } from '../../support/believe-device-fast';
 import { idleMetrics, type MetricsSnapshot, scrapeMetrics } from '../../support/gpu-function-metrics';
 import { generate, generatePng, type InProcessService, startReady, until } from '../../support/gpu-function-service';
 
@@ -151,6 +152,7 @@ describe('a streamed request that waits', () => {
     const runner = generate(gpu.url, { ...RUNNER, seed: 5 }, { signal: runnerLeaves.signal });
     runner.catch(() => undefined);
     await until(async () => (await metric('sd_batch_running')) === 1);
+    believeDeviceFast(gpu); // else it is refused up front (503 behind the runner): deadline.test.ts
     const stream = await openStream({ prompt: 'late', seed: 6 }, { headers: { 'X-Request-Timeout-Ms': '300' } });
     const events = await collect(stream.events);
     runnerLeaves.abort();
