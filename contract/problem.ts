@@ -7,6 +7,13 @@ import { z } from 'zod';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/**
+ * The GPU function's `413`: the request alone is estimated to take longer than its deadline there (its
+ * docs' *Deadline admission*). Shared because the edge tells it apart from a body-size `413`: it is the
+ * client's to fix (fewer steps or pixels), not a fault of the GPU function.
+ */
+export const GPU_TOO_LONG_FOR_DEADLINE_TYPE = 'urn:dreamurl:gpu-function:problem:too-long-for-deadline';
+
 /** One bad query parameter or body field, as listed in a 400 problem's `errors` member. */
 export const paramErrorSchema = z.object({ param: z.string(), message: z.string() });
 export type ParamError = Readonly<z.infer<typeof paramErrorSchema>>;

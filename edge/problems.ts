@@ -122,6 +122,24 @@ export function storageUnavailable(retryAfterSeconds: number, cause?: unknown): 
   );
 }
 
+/**
+ * 422: the GPU function estimates this picture alone takes longer than the GPU_TIMEOUT_MS budget (its
+ * `413 too-long-for-deadline`): valid parameters, but more work than this service waits for. `gpuDetail`
+ * is the GPU function's own account (its estimate); nothing in it is secret.
+ */
+export function tooLongToGenerate(budgetMs: number, gpuDetail: string | undefined): ProblemError {
+  const message = 'lower it: the picture would take longer than this service waits for one';
+  return new ProblemError({
+    type: problemType('too-long-to-generate'),
+    title: 'Too long to generate in time',
+    status: 422,
+    detail:
+      `This picture would take longer than the ${budgetMs} ms this service waits for one (GPU_TIMEOUT_MS); ` +
+      `ask for fewer steps or a smaller width × height.${gpuDetail === undefined ? '' : ` The GPU function: ${gpuDetail}`}`,
+    errors: ['steps', 'width', 'height'].map((param) => ({ param, message })),
+  });
+}
+
 /** 502: the GPU function answered, but with an error or with something we refuse to store. */
 export function badGpuResponse(detail: string): ProblemError {
   return new ProblemError({

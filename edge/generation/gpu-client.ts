@@ -1,6 +1,7 @@
 // The client of the GPU function's `POST /v1/generate`. It turns every way that call can go wrong
 // into the right problem for our client, and never lets a doubtful picture through:
 //   unreachable → 503 + Retry-After; 503 (or 429) + Retry-After → bounded retries, then 503;
+//   413 too-long-for-deadline (it estimates the picture takes longer than our budget) → 422;
 //   other status → 502; not a complete PNG of the requested size, another model, another or no seed → 502;
 //   no complete answer within the time budget → 504.
 // It asks for the progress stream (contract/progress-stream.ts: `queued`, `step`, then `image` or
@@ -9,15 +10,17 @@
 // The tunable bounds are settings (edge/config.ts); the fixed ones are here.
 import {
   EVENT_STREAM_CONTENT_TYPE,
+  GPU_TOO_LONG_FOR_DEADLINE_TYPE,
   HEADERS,
   imageEventPng,
   ProblemError,
   ProgressStreamError,
+  problemSchema,
   readCapped,
   readProgressStream,
   type ResolvedGeneration,
 } from '../../contract';
-import { badGpuResponse, gpuTimeout, gpuUnavailable } from '../problems';
+import { badGpuResponse, gpuTimeout, gpuUnavailable, tooLongToGenerate } from '../problems';
 import type { ProgressReport } from './generation-progress';
 import { checkPng } from './png-check';
 
@@ -89,6 +92,12 @@ async function attemptOnce(
       // Busy or loading (the contract's 503; some GPU platforms' gateways say 429).
       await response.body?.cancel();
       return { kind: 'busy', retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After'), Date.now()) ?? 1 };
+    }
+    if (response.status === 413) {
+      const problem = await readProblem(response);
+      // Its detail (the estimate) is passed on, cut to a line: the GPU function is ours, but not trusted to be brief.
+      if (problem?.type === GPU_TOO_LONG_FOR_DEADLINE_TYPE) throw tooLongToGenerate(target.timeoutMs, problem.detail?.slice(0, 300));
+      throw badGpuResponse('The GPU function answered 413.');
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -168,6 +177,21 @@ async function readStreamed(
   }
   // readProgressStream ends only after `image` or `error`, both returned or thrown above.
   throw badGpuResponse("The GPU function's progress stream ended without a picture.");
+}
+
+/** Most bytes of a GPU problem the edge reads: its own are a few hundred. */
+const MAX_PROBLEM_BYTES = 16 * 1024;
+
+/** The answer's problem details, or undefined when it is not one (or too large, or broken off). */
+async function readProblem(response: Response): Promise<{ type: string; detail?: string | undefined } | undefined> {
+  try {
+    const bytes = await readCapped(response.body, MAX_PROBLEM_BYTES, response.headers.get('Content-Length'));
+    if (bytes === null) return undefined;
+    const parsed = problemSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The answer's bytes, capped; a broken-off body is a 502, or a 504 when our deadline cut it. */

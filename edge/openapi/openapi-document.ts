@@ -181,6 +181,14 @@ function imagesOperation(config: EdgeConfig, method: 'get' | 'head'): JsonObject
       ...(head ? {} : { 401: problem('An API key this service does not know (`unknown-api-key`).', 'WWW-Authenticate') }),
       403: problem('Generating needs a valid `sig` here (`signature-required`); stored pictures need none.'),
       414: problem('The request target is longer than 16 KiB.'),
+      ...(head
+        ? {}
+        : {
+            422: problem(
+              'The GPU function estimates this picture takes longer than GPU_TIMEOUT_MS (`too-long-to-generate`): ' +
+                'fewer `steps` or a smaller `width` × `height` can fit; `errors` names them.',
+            ),
+          }),
       ...(head ? {} : { 429: problem('This client may not start another generation yet (`rate-limited`).', 'Retry-After', 'RateLimit', 'RateLimit-Policy') }),
       ...(head ? {} : { 502: problem('The GPU function answered with an error or a picture the edge refuses (`bad-gpu-response`); nothing is stored.') }),
       503: head ? STORE_DOWN : problem('The GPU function cannot be reached or stays busy (`gpu-unavailable`), or the store cannot be read (`storage-unavailable`).', 'Retry-After'),

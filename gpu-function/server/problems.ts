@@ -1,6 +1,6 @@
 // Every problem the GPU function answers with, in one place, so docs/gpu-function.md has one list to
 // mirror; the shape, ProblemError and the plain-HTTP ones (404, 405, 500) are the contract's.
-import { invalidParams, type ParamError, ProblemError } from '../../contract';
+import { GPU_TOO_LONG_FOR_DEADLINE_TYPE, invalidParams, type ParamError, ProblemError } from '../../contract';
 import { boundedRetryAfter } from './batcher/batcher';
 
 export { internalError, methodNotAllowed, notFound } from '../../contract';
@@ -104,7 +104,7 @@ export function queueFull(detail: string, retryAfterSeconds: number): ProblemErr
 export function tooLongForDeadline(estimatedSeconds: number, timeoutMs: number): ProblemError {
   const message = 'lower it: the picture is estimated to take longer than the deadline';
   return new ProblemError({
-    type: problemType('too-long-for-deadline'),
+    type: GPU_TOO_LONG_FOR_DEADLINE_TYPE,
     title: 'Too long for the deadline',
     status: 413,
     detail:

@@ -46,6 +46,9 @@ export interface Scenario {
   readonly status?: number;
   /** `status`: a Retry-After value to send with it. */
   readonly retryAfter?: number;
+  /** `status`: the problem's `type` and `detail` (default `about:blank`, "injected failure"). */
+  readonly problemType?: string;
+  readonly detail?: string;
   /** `slow`, `progress`: delay before a valid answer; `trickle`: pause between body bytes (default 200 ms). */
   readonly delayMs?: number;
   /** How many calls the scenario applies to; after that the prompt is answered normally. */
@@ -239,7 +242,7 @@ async function answer(
     }
     case 'status': {
       const extra: Record<string, string> = scenario?.retryAfter === undefined ? {} : { 'Retry-After': String(scenario.retryAfter) };
-      return sendProblem(res, scenario?.status ?? 500, 'injected failure', extra);
+      return sendProblem(res, scenario?.status ?? 500, scenario?.detail ?? 'injected failure', extra, scenario?.problemType);
     }
     case 'not_png':
       res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -336,9 +339,15 @@ function sendPng(res: ServerResponse, png: Uint8Array, headers: (png: Uint8Array
   res.end(png);
 }
 
-function sendProblem(res: ServerResponse, status: number, detail: string, extra: Record<string, string> = {}): void {
+function sendProblem(
+  res: ServerResponse,
+  status: number,
+  detail: string,
+  extra: Record<string, string> = {},
+  type = 'about:blank',
+): void {
   res.writeHead(status, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...extra });
-  res.end(JSON.stringify({ type: 'about:blank', title: 'stub', status, detail }));
+  res.end(JSON.stringify({ type, title: 'stub', status, detail }));
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -2,7 +2,7 @@
 // stored: not in R2, not in the Cache API, so the next request (once the GPU behaves) generates.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { problemSchema } from '../../../contract';
+import { GPU_TOO_LONG_FOR_DEADLINE_TYPE, problemSchema } from '../../../contract';
 import type { Scenario } from '../../support/gpu-stub-server';
 import { CACHE_ORIGIN } from '../../../edge/config';
 import { cacheUrl } from '../../../edge/request/content-key';
@@ -25,6 +25,14 @@ const cases: Case[] = [
   { label: 'an upstream 500', scenario: { mode: 'status', status: 500 }, status: 502, retryAfter: null, calls: 1 },
   { label: 'an upstream 502 from its gateway', scenario: { mode: 'status', status: 502 }, status: 502, retryAfter: null, calls: 1 },
   { label: 'an upstream 400 (a request it rejects)', scenario: { mode: 'status', status: 400 }, status: 502, retryAfter: null, calls: 1 },
+  { label: 'an upstream 413 of its own (a body too large)', scenario: { mode: 'status', status: 413 }, status: 502, retryAfter: null, calls: 1 },
+  {
+    label: 'an upstream 413 too-long-for-deadline (the picture would outlast GPU_TIMEOUT_MS)',
+    scenario: { mode: 'status', status: 413, problemType: GPU_TOO_LONG_FOR_DEADLINE_TYPE },
+    status: 422,
+    retryAfter: null,
+    calls: 1,
+  },
   { label: 'an upstream 401 (wrong token)', scenario: { mode: 'status', status: 401 }, status: 502, retryAfter: null, calls: 1 },
   { label: 'a body that is not a PNG', scenario: { mode: 'not_png' }, status: 502, retryAfter: null, calls: 1 },
   { label: 'a truncated PNG', scenario: { mode: 'truncated' }, status: 502, retryAfter: null, calls: 1 },
@@ -98,6 +106,23 @@ describe('GPU failures', () => {
     expect(retry.status).toBe(200);
     expect(retry.headers.get('Cache-Status')).toBe('dreamurl; fwd=miss; stored');
     expect(await gpuCalls(prompt)).toHaveLength(calls + 1);
+  });
+
+  it('answers a GPU too-long-for-deadline as 422 naming what to lower, with the budget and the GPU estimate', async () => {
+    const prompt = uniquePrompt('a lighthouse of 150 steps');
+    const gpuDetail = 'This picture is estimated to take 185 s here, longer than its deadline of 399 ms; ask for fewer steps.';
+    await setScenario({ prompt, mode: 'status', status: 413, problemType: GPU_TOO_LONG_FOR_DEADLINE_TYPE, detail: gpuDetail, times: 1 });
+    const res = await app.request(imagesPath({ prompt }));
+    expect(res.status).toBe(422);
+    const problem = problemSchema.parse(await res.json());
+    expect(problem).toMatchObject({ type: 'urn:dreamurl:problem:too-long-to-generate', title: 'Too long to generate in time' });
+    expect(problem.detail).toBe(
+      'This picture would take longer than the 400 ms this service waits for one (GPU_TIMEOUT_MS); ask for fewer ' +
+        `steps or a smaller width × height. The GPU function: ${gpuDetail}`,
+    );
+    expect(problem.errors?.map((e) => e.param)).toEqual(['steps', 'width', 'height']);
+    // Not retried: a retry within the same budget would be refused alike.
+    expect(await gpuCalls(prompt)).toHaveLength(1);
   });
 
   it('honours a short Retry-After on 503 and then succeeds', async () => {
