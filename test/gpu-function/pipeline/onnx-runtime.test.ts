@@ -276,6 +276,9 @@ describe('session settings per provider', () => {
     const options = sessionOptionsFor('cpu', {});
     expect(options.intraOpNumThreads).toBe(availableParallelism());
     expect(options.extra).toBeUndefined();
+    // The arena for speed, no memory pattern: on the CPU it doubled the peak (RELIABILITY.md, "Memory").
+    expect([options.enableCpuMemArena, options.enableMemPattern]).toEqual([true, false]);
+    expect(sessionOptionsFor('cuda', {}).enableMemPattern).toBe(true);
   });
 
   it('keeps CUDA sessions off the cores the JavaScript needs: one intra-op thread, no spinning', () => {
