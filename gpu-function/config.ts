@@ -69,8 +69,13 @@ export interface GpuFunctionConfig {
   readonly explicitGenerationSettings: ReadonlySet<GenerationSettingName>;
   /** Open the port only once the model is warm (LISTEN_WHEN_READY=1), instead of at once. */
   readonly listenWhenReady: boolean;
-  /** Denoising steps of the start-up generation (at the default size); 0 skips the warm-up. */
+  /** Denoising steps of each start-up generation (warm-up.ts); 0 skips the warm-up. */
   readonly warmupSteps: number;
+  /**
+   * MEMORY_LIMIT_MB: the memory the process may use, for the start-up check (memory-check.ts); undefined:
+   * the container's cgroup limit, else the machine's memory.
+   */
+  readonly memoryLimitMb: number | undefined;
   readonly hub: HubSettings;
 }
 
@@ -143,6 +148,7 @@ const envSchema = z.object({
   DEFAULT_HEIGHT: count(512, IMAGE_SIDE_MULTIPLE, MAX_IMAGE_SIDE),
   DEFAULT_SCHEDULER: z.enum(SCHEDULER_NAMES).optional(),
   WARMUP_STEPS: count(2, 0, MAX_STEPS),
+  MEMORY_LIMIT_MB: wholeNumber(1, 16 * 1024 * 1024).optional(),
   LISTEN_WHEN_READY: flag,
 });
 
@@ -217,6 +223,7 @@ export function configFromEnv(env: Environment): GpuFunctionConfig {
     defaults,
     explicitGenerationSettings,
     warmupSteps: v.WARMUP_STEPS,
+    memoryLimitMb: v.MEMORY_LIMIT_MB,
     listenWhenReady: v.LISTEN_WHEN_READY,
     hub: hubSettingsFromEnv(env),
   });

@@ -3,12 +3,14 @@
 // (pipeline-thread/), load the tokenizer here too for /v1/tokenize, decide the defaults and limits
 // (environment, else the folder's dreamurl.json, else the model family's — family-profile.ts — else
 // built-in: the cost limits' built-in values are the execution provider's, so they are decided once the
-// pipeline says where it runs), then warm up — one generation at the default size with WARMUP_STEPS
-// steps, through the worker like every batch, so the first real request does not pay for onnxruntime's
-// first-run allocations (and, on CUDA, cuDNN's convolution algorithm search for that shape). Only then
+// pipeline says where it runs), then warm up (warm-up.ts: the largest admitted picture at its largest
+// batch, then every batch size at the default size, WARMUP_STEPS steps each, through the worker like
+// every batch), so the first real request does not pay for onnxruntime's first-run allocations (and, on
+// CUDA, cuDNN's convolution algorithm search for that shape) and a machine too small for the limits
+// fails here; then compare the peak memory with what the process may use (memory-check.ts). Only then
 // does /ping say 200.
 import type { GpuFunctionConfig } from '../config';
-import { budgetsOf, settingsForModel } from '../generation-settings';
+import { budgetsOf, type ModelSettings, settingsForModel } from '../generation-settings';
 import { modelFamilyOf, profileForFamily } from '../model/family-profile';
 import { readModelProfile } from '../model/model-profile';
 import { progressPrinter } from '../model/download-progress';
@@ -22,6 +24,8 @@ import type { ServiceMetrics } from './metrics';
 import type { PipelineCrashedError } from './pipeline-thread/errors';
 import { PipelineThread } from './pipeline-thread/pipeline-thread';
 import type { ServingModel } from './service-state';
+import { judgeMemory, memoryFailure, memoryLimit, peakResidentBytes } from './memory-check';
+import { type WarmupRun, warmupFailure, warmupPlan } from './warm-up';
 
 export interface LoadedModel extends ServingModel {
   /** Where the UNet runs. */
@@ -40,7 +44,7 @@ export interface LoadModelOptions {
 
 export async function loadModel(config: GpuFunctionConfig, options: LoadModelOptions): Promise<LoadedModel> {
   const { log, metrics } = options;
-  let started = performance.now();
+  const started = performance.now();
   const resolved = await resolveModel(config.model, {
     cacheDir: config.hub.cacheDir,
     token: config.hub.token,
@@ -75,9 +79,10 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
   });
 
   let params: GenerationParams;
+  let settings: ModelSettings;
   let maxBatchPixels: number;
   try {
-    const settings = settingsForModel(config, profile, pipeline.provider);
+    settings = settingsForModel(config, profile, pipeline.provider);
     const { defaults, limits } = settings;
     params = new GenerationParams(
       { ...defaults, scheduler: defaults.scheduler ?? defaultSchedulerName(resolved.schedulerConfig) },
@@ -101,17 +106,66 @@ export async function loadModel(config: GpuFunctionConfig, options: LoadModelOpt
   };
   options.onWarming(model);
 
-  if (config.warmupSteps > 0) {
-    started = performance.now();
-    const warmup = params.resolve({ prompt: 'warm-up', seed: 0, steps: config.warmupSteps });
-    await pipeline.generate([warmup]).catch(async (error: unknown) => {
-      await pipeline.release().catch(() => undefined);
-      throw error;
-    });
-    const ms = performance.now() - started;
-    // The first estimate of throughput for Retry-After, until real batches replace it.
-    batcher.recordThroughput([warmup], ms);
-    log('info', 'warmed_up', { width: warmup.width, height: warmup.height, steps: warmup.steps, ms: Math.round(ms) });
+  try {
+    await warmUp(
+      config,
+      { params, pipeline, batcher, log },
+      warmupPlan(settings.limits, params.defaults, {
+        maxBatchSize: config.batching.maxBatchSize,
+        maxBatchPixels,
+      }),
+    );
+    checkMemory(config.memoryLimitMb, log);
+  } catch (error) {
+    await pipeline.release().catch(() => undefined);
+    throw error;
   }
   return model;
+}
+
+interface WarmupParts {
+  readonly params: GenerationParams;
+  readonly pipeline: PipelineThread;
+  readonly batcher: Pick<LoadedModel['batcher'], 'recordThroughput'>;
+  readonly log: Logger;
+}
+
+/** Runs the plan through the worker like every batch; the first failure stops start-up (warm-up.ts). */
+async function warmUp(config: GpuFunctionConfig, parts: WarmupParts, plan: readonly WarmupRun[]): Promise<void> {
+  if (config.warmupSteps === 0) return;
+  const { params, pipeline, batcher, log } = parts;
+  for (const run of plan) {
+    const { width, height, guidance } = run;
+    const batch = Array.from({ length: run.batch }, (_, seed) =>
+      params.resolve({ prompt: 'warm-up', seed, steps: config.warmupSteps, width, height, guidance }),
+    );
+    const started = performance.now();
+    await pipeline.generate(batch).catch((error: unknown) => {
+      throw warmupFailure(run, config.warmupSteps, error);
+    });
+    const ms = performance.now() - started;
+    // An estimate of throughput for Retry-After, until real batches replace it.
+    batcher.recordThroughput(batch, ms);
+    log('info', 'warmed_up', {
+      width,
+      height,
+      batch: run.batch,
+      steps: config.warmupSteps,
+      kind: run.kind,
+      ms: Math.round(ms),
+    });
+  }
+}
+
+/** Peak resident memory against what the process may use (memory-check.ts): logged, and fatal when too close. */
+function checkMemory(limitMb: number | undefined, log: Logger): void {
+  const verdict = judgeMemory(peakResidentBytes(), memoryLimit(limitMb));
+  const fields = {
+    peak_mb: verdict.peakMb,
+    limit_mb: verdict.limitMb,
+    source: verdict.source,
+    share: Math.round(verdict.share * 1000) / 1000,
+  };
+  if (verdict.level === 'fail') throw memoryFailure(verdict);
+  log(verdict.level === 'warn' ? 'warn' : 'info', 'memory_checked', fields);
 }

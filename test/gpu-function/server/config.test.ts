@@ -23,6 +23,7 @@ describe('defaults', () => {
       limits: { min_side: 64, max_side: 1024, side_multiple: 64, max_steps: 150 },
       defaults: { steps: 50, guidance: 7.5, width: 512, height: 512, scheduler: undefined },
       warmupSteps: 2,
+      memoryLimitMb: undefined,
       listenWhenReady: false,
       hub: { cacheDir: '/tmp/hf-home-for-config-test/hub', offline: false },
     });
@@ -68,6 +69,7 @@ describe('each variable', () => {
       DEFAULT_HEIGHT: '256',
       DEFAULT_SCHEDULER: 'euler_a',
       WARMUP_STEPS: '0',
+      MEMORY_LIMIT_MB: '16384',
       LISTEN_WHEN_READY: '1',
       HF_HUB_OFFLINE: '1',
     });
@@ -87,6 +89,7 @@ describe('each variable', () => {
       limits: { min_side: 256, max_side: 768, side_multiple: 128, max_steps: 60, max_pixels: 196_608, max_pixel_steps: 5_000_000 },
       defaults: { steps: 25, guidance: 5.5, width: 768, height: 256, scheduler: 'euler_a' },
       warmupSteps: 0,
+      memoryLimitMb: 16_384,
       listenWhenReady: true,
       hub: { offline: true },
     });
