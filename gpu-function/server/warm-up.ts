@@ -28,9 +28,10 @@ export interface WarmupBudget {
   readonly maxBatchPixels: number;
 }
 
-/** Guidance scales above this turn classifier-free guidance on (classifier-free-guidance.ts). */
-const GUIDED_BELOW = 1;
+/** Guidance scales above this turn classifier-free guidance on (usesGuidance, classifier-free-guidance.ts). */
+const UNGUIDED_UP_TO = 1;
 const STAND_IN_GUIDANCE = 7.5;
+const guided = (guidance: number): boolean => guidance > UNGUIDED_UP_TO;
 
 /** The runs, dearest first, each shape and batch once. */
 export function warmupPlan(
@@ -47,14 +48,17 @@ export function warmupPlan(
     );
     // Guided whatever the default (a turbo model's is 0): a client may ask for guidance, and it doubles
     // the UNet's rows; the scale itself costs nothing, so diffusers' default stands in.
-    const guidance = defaults.guidance > GUIDED_BELOW ? defaults.guidance : STAND_IN_GUIDANCE;
+    const guidance = guided(defaults.guidance) ? defaults.guidance : STAND_IN_GUIDANCE;
     runs.push({ ...largest, batch, guidance, kind: 'largest' });
   }
   const { width, height, guidance } = defaults;
   for (let batch = 1; batch <= budget.maxBatchSize; batch++) {
     // Batch 1 always: the default picture must run even where the budget would not admit it.
     if (batch > 1 && batch * width * height > budget.maxBatchPixels) break;
-    if (runs.some((run) => run.width === width && run.height === height && run.batch === batch)) continue;
+    // The same UNet shapes already ran (guided or not decides its rows): once is enough.
+    const ran = (run: WarmupRun) =>
+      run.width === width && run.height === height && run.batch === batch && guided(run.guidance) === guided(guidance);
+    if (runs.some(ran)) continue;
     runs.push({ width, height, batch, guidance, kind: 'default' });
   }
   return runs;

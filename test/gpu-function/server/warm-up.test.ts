@@ -68,6 +68,18 @@ describe('the warm-up plan', () => {
     ]);
   });
 
+  it('runs the default size unguided too when the largest picture is the default size (a turbo model)', () => {
+    const plan = warmupPlan(
+      { ...SD, max_pixels: 512 ** 2 },
+      { width: 512, height: 512, guidance: 0 },
+      { maxBatchSize: 4, maxBatchPixels: 512 ** 2 },
+    );
+    expect(plan.map((run) => [run.width, run.batch, run.kind, run.guidance])).toEqual([
+      [512, 1, 'largest', 7.5],
+      [512, 1, 'default', 0],
+    ]);
+  });
+
   it.each([
     {
       name: 'the square when it is the largest',
