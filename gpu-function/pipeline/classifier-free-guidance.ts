@@ -4,7 +4,8 @@
 // only when guidance_scale > 1 (pipeline_onnx_stable_diffusion.py), so a batch may mix guided
 // images (two UNet rows) with unguided ones (one row).
 import type { ResolvedGeneration } from '../../contract';
-import { float16DecodeTable, float16ToFloat32Into } from './float16';
+import { float16DecodeTable, float16ToFloat32Into, KERNEL_MIN_LENGTH } from './float16';
+import { float32Kernels } from './kernels/simd-kernels';
 import { readFloat32, type HostTensor } from './onnx-runtime';
 
 /** One row of the UNet batch: which request's latents, under which text embedding. */
@@ -50,7 +51,6 @@ export function applyGuidance(
   // float16 is decoded through the table; any other dtype is read as float32 first.
   const halves = noise.type === 'float16' ? noise.data : undefined;
   const values = halves === undefined ? readFloat32(noise) : undefined;
-  const table = float16DecodeTable();
   let row = 0;
   for (const [index, request] of batch.entries()) {
     const guided = predictions[index]!;
@@ -63,11 +63,14 @@ export function applyGuidance(
     }
     const second = first + latentSize;
     const scale = Math.fround(request.guidance);
-    if (halves !== undefined) {
-      for (let i = 0; i < latentSize; i++) {
-        const u = table[halves[first + i]!]!;
-        guided[i] = Math.fround(u + Math.fround(scale * Math.fround(table[halves[second + i]!]! - u)));
+    const kernels = halves !== undefined && latentSize >= KERNEL_MIN_LENGTH ? float32Kernels() : undefined;
+    if (kernels !== undefined) {
+      // Four lanes at a time (kernels/); the groups holding a float16 that is not normal, by the loop below.
+      for (const start of kernels.guidanceFloat16(halves!, first, second, scale, guided)) {
+        guideFloat16(halves!, first, second, scale, guided, start, Math.min(start + 4, latentSize));
       }
+    } else if (halves !== undefined) {
+      guideFloat16(halves, first, second, scale, guided, 0, latentSize);
     } else {
       for (let i = 0; i < latentSize; i++) {
         const u = values![first + i]!;
@@ -77,4 +80,21 @@ export function applyGuidance(
     row += 2;
   }
   if (row !== rows.length) throw new Error(`Guidance consumed ${row} UNet rows of ${rows.length}`);
+}
+
+/** Guidance of elements `from` … `to` of a float16 pair of rows starting at `first` and `second`, decoded by table. */
+function guideFloat16(
+  halves: Uint16Array,
+  first: number,
+  second: number,
+  scale: number,
+  guided: Float32Array,
+  from: number,
+  to: number,
+): void {
+  const table = float16DecodeTable();
+  for (let i = from; i < to; i++) {
+    const u = table[halves[first + i]!]!;
+    guided[i] = Math.fround(u + Math.fround(scale * Math.fround(table[halves[second + i]!]! - u)));
+  }
 }

@@ -5,6 +5,11 @@
 // `arr.astype(np.float16)` gives diffusers: round to nearest, ties to even; subnormals; overflow to
 // infinity; NaN payloads kept (the top 10 bits of the float32 payload, never turning a NaN into infinity).
 
+import { float32Kernels } from './kernels/simd-kernels';
+
+/** Below this many values the copies into the SIMD kernels' memory cost more than they save. */
+export const KERNEL_MIN_LENGTH = 64;
+
 const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
@@ -96,6 +101,14 @@ export function float32ToFloat16Into(values: Float32Array, out: Uint16Array): Ui
   if (out.length !== values.length) throw new RangeError(`out holds ${out.length} values, expected ${values.length}`);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const n = bits.length;
+  // A latent's worth: the same fast path four lanes at a time (kernels/), the groups it lists by the general function.
+  const kernels = n >= KERNEL_MIN_LENGTH ? float32Kernels() : undefined;
+  if (kernels !== undefined) {
+    for (const start of kernels.float32ToFloat16(values, out)) {
+      for (let i = start; i < Math.min(start + 4, n); i++) out[i] = float32BitsToFloat16Bits(bits[i]!);
+    }
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const x = bits[i]!;
     const magnitude = x & 0x7fffffff;

@@ -240,9 +240,19 @@ function firstOutput(session: ModelSession, outputs: Record<string, HostTensor>)
 /** Whether a float tensor holds a NaN; float16 by its bits (exponent all ones, mantissa not zero). */
 function containsNaN(tensor: HostTensor): boolean {
   if (tensor.type === 'float16') {
+    // Two halves per 32-bit word: a half is NaN when its magnitude is above 0x7c00, so adding 0x3ff to
+    // the magnitude sets its bit 15 exactly then (and never carries into the other half).
     const bits = tensor.data;
-    for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7fff) > 0x7c00) return true;
-    return false;
+    const pairs = bits.length >> 1;
+    let carries = 0;
+    if (bits.byteOffset % 4 === 0) {
+      const words = new Uint32Array(bits.buffer, bits.byteOffset, pairs);
+      for (let i = 0; i < pairs; i++) carries |= (words[i]! & 0x7fff7fff) + 0x03ff03ff;
+    } else {
+      for (let i = 0; i < 2 * pairs; i++) carries |= (bits[i]! & 0x7fff) + 0x3ff;
+    }
+    if ((carries & 0x80008000) !== 0) return true;
+    return bits.length % 2 === 1 && (bits[bits.length - 1]! & 0x7fff) > 0x7c00;
   }
   if (tensor.type !== 'float32' && tensor.type !== 'float64') return false;
   const values = tensor.data;

@@ -10,6 +10,7 @@ import { alphaCumprodAt, noiseSchedule } from './beta-schedule';
 import { assertStepCount, unknownSpacing } from './spacing';
 import { arange, linspace, roundHalfEven } from './numpy-compat';
 import { outputFor, type RawSchedulerConfig, type Scheduler } from './scheduler';
+import { float32Kernels } from '../kernels/simd-kernels';
 
 const f32 = Math.fround;
 
@@ -187,6 +188,14 @@ export class PNDMScheduler implements Scheduler {
     } else {
       const [e1, e2, e3, e4] = [e(1), e(2), e(3), e(4)];
       const w = f32(1 / 24);
+      // Every step from the fifth on: the same arithmetic as the two loops here, four lanes at a time.
+      const kernels = this.config.prediction_type === 'epsilon' ? float32Kernels() : undefined;
+      if (kernels !== undefined) {
+        kernels.plms4([e1, e2, e3, e4], x, out, { w, ...this.#transferCoefficients(current, prevTimestep) });
+        // x is the sample itself here (only the repeated timestep steps from another), so nothing is released.
+        this.#counter += 1;
+        return;
+      }
       for (let i = 0; i < n; i++) {
         eps[i] = f32(w * f32(f32(f32(f32(55 * e1[i]!) - f32(59 * e2[i]!)) + f32(37 * e3[i]!)) - f32(9 * e4[i]!)));
       }
@@ -205,16 +214,26 @@ export class PNDMScheduler implements Scheduler {
    * both sides, into `out`. α_t is alphas_cumprod[t] (the paper's ᾱ), α_(t−δ) the previous one.
    */
   #getPrevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array, out: Float32Array): void {
+    const { sampleCoeff, diff, denom, alphaProdT, betaProdT } = this.#transferCoefficients(timestep, prevTimestep);
+    // v = √α_t ε − √(1−α_t) x  ⇒  ε = √α_t v + √(1−α_t) x (Salimans & Ho 2022, section 4).
+    const vPrediction = this.config.prediction_type === 'v_prediction';
+    const sqrtAlpha = f32(Math.sqrt(alphaProdT));
+    const sqrtBeta = f32(Math.sqrt(betaProdT));
+    // x_(t−δ) = sample_coeff x_t − (α_(t−δ) − α_t) e_θ / denom
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const eps = vPrediction ? f32(f32(sqrtAlpha * modelOutput[i]!) + f32(sqrtBeta * x)) : modelOutput[i]!;
+      out[i] = f32(f32(sampleCoeff * x) - f32(f32(diff * eps) / denom));
+    }
+  }
+
+  /** The scalars of formula (9) for the step from `timestep` to `prevTimestep`, each rounded as torch's float32 does. */
+  #transferCoefficients(timestep: number, prevTimestep: number) {
     const alphaProdT = alphaCumprodAt('PNDMScheduler', this.#alphasCumprod, timestep);
     const alphaProdTPrev =
       prevTimestep >= 0 ? alphaCumprodAt('PNDMScheduler', this.#alphasCumprod, prevTimestep) : this.#finalAlphaCumprod;
     const betaProdT = f32(1 - alphaProdT);
     const betaProdTPrev = f32(1 - alphaProdTPrev);
-    // v = √α_t ε − √(1−α_t) x  ⇒  ε = √α_t v + √(1−α_t) x (Salimans & Ho 2022, section 4).
-    const vPrediction = this.config.prediction_type === 'v_prediction';
-    const sqrtAlpha = f32(Math.sqrt(alphaProdT));
-    const sqrtBeta = f32(Math.sqrt(betaProdT));
-
     // sample_coeff = (α_(t−δ) / α_t)^(1/2)
     const sampleCoeff = f32(Math.sqrt(f32(alphaProdTPrev / alphaProdT)));
     // e_θ denominator: α_t √(1 − α_(t−δ)) + √((1 − α_t) α_t α_(t−δ))
@@ -222,13 +241,8 @@ export class PNDMScheduler implements Scheduler {
       f32(alphaProdT * f32(Math.sqrt(betaProdTPrev))) +
         f32(Math.sqrt(f32(f32(alphaProdT * betaProdT) * alphaProdTPrev))),
     );
-    // x_(t−δ) = sample_coeff x_t − (α_(t−δ) − α_t) e_θ / denom
     const diff = f32(alphaProdTPrev - alphaProdT);
-    for (let i = 0; i < sample.length; i++) {
-      const x = sample[i]!;
-      const eps = vPrediction ? f32(f32(sqrtAlpha * modelOutput[i]!) + f32(sqrtBeta * x)) : modelOutput[i]!;
-      out[i] = f32(f32(sampleCoeff * x) - f32(f32(diff * eps) / denom));
-    }
+    return { sampleCoeff, diff, denom, alphaProdT, betaProdT };
   }
 
   /** `running + weight * x` in float32 into the running sum's buffer, where a missing sum is Python's integer 0. */

@@ -1,0 +1,136 @@
+;; The denoising loop's hot per-element arithmetic as WebAssembly SIMD (issue #12: the CPU's share of a
+;; GPU picture). JavaScript has only float64 arithmetic, so the pipeline writes float32 maths as a
+;; Math.fround after every operation, and V8 runs such a loop at about one element per 4 cycles;
+;; WebAssembly's f32x4 operations are IEEE 754 binary32 with round-to-nearest-even and subnormals kept
+;; (the spec allows no flush-to-zero), so four lanes at once give the very same bits.
+;;
+;; Each kernel is the fast path of a JavaScript function that stays the reference (named below), and
+;; computes every element in the same order of operations. Where the fast path does not hold for a lane
+;; (a float16 zero, subnormal, infinity or NaN), the kernel still writes its group of four but lists the
+;; group's index at `$specials` and returns how many it listed; simd-kernels.ts recomputes those groups
+;; with the reference. Counts are in elements and must be multiples of 4; addresses are byte offsets,
+;; 16-byte aligned (the caller pads).
+;;
+;; Built by `npm run build:kernels` (scripts/build-kernels.ts, with wabt) into
+;; float32-kernels.generated.ts; `npm run typecheck` fails when the two disagree.
+(module
+  (memory (export "memory") 1)
+
+  ;; PNDMScheduler's PLMS step once four model outputs are known (pndm.ts, #stepPlms + #getPrevSample,
+  ;; epsilon prediction):
+  ;;   eps  = w · (((55·e1 − 59·e2) + 37·e3) − 9·e4)          w = float32(1/24)
+  ;;   out  = sampleCoeff · x − (diff · eps) / denom
+  (func (export "plms4")
+    (param $e1 i32) (param $e2 i32) (param $e3 i32) (param $e4 i32) (param $x i32) (param $out i32)
+    (param $count i32) (param $w f32) (param $sampleCoeff f32) (param $diff f32) (param $denom f32)
+    (local $at i32) (local $end i32) (local $eps v128)
+    (local $c55 v128) (local $c59 v128) (local $c37 v128) (local $c9 v128)
+    (local $vw v128) (local $vcoeff v128) (local $vdiff v128) (local $vdenom v128)
+    (local.set $c55 (f32x4.splat (f32.const 55)))
+    (local.set $c59 (f32x4.splat (f32.const 59)))
+    (local.set $c37 (f32x4.splat (f32.const 37)))
+    (local.set $c9 (f32x4.splat (f32.const 9)))
+    (local.set $vw (f32x4.splat (local.get $w)))
+    (local.set $vcoeff (f32x4.splat (local.get $sampleCoeff)))
+    (local.set $vdiff (f32x4.splat (local.get $diff)))
+    (local.set $vdenom (f32x4.splat (local.get $denom)))
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $eps
+          (f32x4.mul (local.get $vw)
+            (f32x4.sub
+              (f32x4.add
+                (f32x4.sub
+                  (f32x4.mul (local.get $c55) (v128.load (i32.add (local.get $e1) (local.get $at))))
+                  (f32x4.mul (local.get $c59) (v128.load (i32.add (local.get $e2) (local.get $at)))))
+                (f32x4.mul (local.get $c37) (v128.load (i32.add (local.get $e3) (local.get $at)))))
+              (f32x4.mul (local.get $c9) (v128.load (i32.add (local.get $e4) (local.get $at)))))))
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.sub
+            (f32x4.mul (local.get $vcoeff) (v128.load (i32.add (local.get $x) (local.get $at))))
+            (f32x4.div (f32x4.mul (local.get $vdiff) (local.get $eps)) (local.get $vdenom))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next))))
+
+  ;; Classifier-free guidance of a float16 UNet output (classifier-free-guidance.ts, applyGuidance):
+  ;;   out = u + scale · (c − u)   with u, c the unconditional and conditional rows decoded from float16.
+  ;; A normal float16 (exponent 1…30) decodes by moving its bits: sign to bit 31, exponent and mantissa
+  ;; up 13 bits, the exponent rebiased by 127 − 15. Groups holding any other pattern are listed.
+  (func (export "guidanceFloat16")
+    (param $uncond i32) (param $cond i32) (param $out i32) (param $count i32) (param $scale f32)
+    (param $specials i32) (result i32)
+    (local $group i32) (local $groups i32) (local $listed i32)
+    (local $hu v128) (local $hc v128) (local $eu v128) (local $ec v128) (local $u v128) (local $c v128) (local $vscale v128)
+    (local.set $vscale (f32x4.splat (local.get $scale)))
+    (local.set $groups (i32.shr_u (local.get $count) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $group) (local.get $groups)))
+        (local.set $hu (i32x4.extend_low_i16x8_u
+          (v128.load64_zero (i32.add (local.get $uncond) (i32.shl (local.get $group) (i32.const 3))))))
+        (local.set $hc (i32x4.extend_low_i16x8_u
+          (v128.load64_zero (i32.add (local.get $cond) (i32.shl (local.get $group) (i32.const 3))))))
+        ;; Lanes whose exponent is all zeros (zero, subnormal) or all ones (infinity, NaN), in either row.
+        (local.set $eu (v128.and (local.get $hu) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+        (local.set $ec (v128.and (local.get $hc) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+        (if (v128.any_true (v128.or
+              (v128.or (i32x4.eq (local.get $eu) (v128.const i32x4 0 0 0 0)) (i32x4.eq (local.get $ec) (v128.const i32x4 0 0 0 0)))
+              (v128.or
+                (i32x4.eq (local.get $eu) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00))
+                (i32x4.eq (local.get $ec) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))))
+          (then
+            (i32.store (i32.add (local.get $specials) (i32.shl (local.get $listed) (i32.const 2))) (local.get $group))
+            (local.set $listed (i32.add (local.get $listed) (i32.const 1)))))
+        ;; Written out for both rows rather than called: V8 does not inline WebAssembly calls.
+        (local.set $u (v128.or
+          (i32x4.shl (v128.and (local.get $hu) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))
+          (i32x4.add
+            (i32x4.shl (v128.and (local.get $hu) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)) (i32.const 13))
+            (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000))))
+        (local.set $c (v128.or
+          (i32x4.shl (v128.and (local.get $hc) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))
+          (i32x4.add
+            (i32x4.shl (v128.and (local.get $hc) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)) (i32.const 13))
+            (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000))))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $group) (i32.const 4)))
+          (f32x4.add (local.get $u) (f32x4.mul (local.get $vscale) (f32x4.sub (local.get $c) (local.get $u)))))
+        (local.set $group (i32.add (local.get $group) (i32.const 1)))
+        (br $next)))
+    (local.get $listed))
+
+  ;; float32 → float16 bits (float16.ts, float32ToFloat16Into's branch-free path): for |x| from 2^-14 up to
+  ;; 2^15, rebias the exponent and round the 13 dropped mantissa bits to nearest even by adding 0xfff plus
+  ;; the kept lowest bit before shifting. Groups with any lane outside that range are listed.
+  (func (export "float32ToFloat16")
+    (param $values i32) (param $out i32) (param $count i32) (param $specials i32) (result i32)
+    (local $group i32) (local $groups i32) (local $listed i32)
+    (local $x v128) (local $magnitude v128) (local $rebiased v128) (local $half v128)
+    (local.set $groups (i32.shr_u (local.get $count) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $group) (local.get $groups)))
+        (local.set $x (v128.load (i32.add (local.get $values) (i32.shl (local.get $group) (i32.const 4)))))
+        (local.set $magnitude (v128.and (local.get $x) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))
+        (if (i32.eqz (i32x4.all_true (v128.and
+              (i32x4.ge_u (local.get $magnitude) (v128.const i32x4 0x38800000 0x38800000 0x38800000 0x38800000))
+              (i32x4.lt_u (local.get $magnitude) (v128.const i32x4 0x47000000 0x47000000 0x47000000 0x47000000)))))
+          (then
+            (i32.store (i32.add (local.get $specials) (i32.shl (local.get $listed) (i32.const 2))) (local.get $group))
+            (local.set $listed (i32.add (local.get $listed) (i32.const 1)))))
+        (local.set $rebiased (i32x4.sub (local.get $magnitude) (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000)))
+        (local.set $half
+          (v128.or
+            (v128.and (i32x4.shr_u (local.get $x) (i32.const 16)) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000))
+            (i32x4.shr_u
+              (i32x4.add
+                (i32x4.add (local.get $rebiased) (v128.const i32x4 0xfff 0xfff 0xfff 0xfff))
+                (v128.and (i32x4.shr_u (local.get $rebiased) (i32.const 13)) (v128.const i32x4 1 1 1 1)))
+              (i32.const 13))))
+        ;; Every lane is at most 0xffff, so the saturating narrow keeps it; the low 8 bytes are the four halves.
+        (v128.store64_lane 0 (i32.add (local.get $out) (i32.shl (local.get $group) (i32.const 3)))
+          (i16x8.narrow_i32x4_u (local.get $half) (local.get $half)))
+        (local.set $group (i32.add (local.get $group) (i32.const 1)))
+        (br $next)))
+    (local.get $listed)))

@@ -1,0 +1,149 @@
+// The WebAssembly SIMD kernels (gpu-function/pipeline/kernels/) give the bits of their JavaScript
+// references: element by element on data that reaches every path (float16 zeros, subnormals,
+// infinities, NaN; float32 subnormals; lengths that are not whole groups of four; a result written over
+// its input), and through the schedulers and the pipeline with the kernels on and off. The committed
+// module is the .wat assembled now.
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  float16DecodeTable,
+  float32BitsToFloat16Bits,
+  float32ToFloat16Array,
+  KERNEL_MIN_LENGTH,
+} from '../../../gpu-function/pipeline/float16';
+import { Float32Kernels, setFloat32KernelsEnabled } from '../../../gpu-function/pipeline/kernels/simd-kernels';
+import { RandomState } from '../../../gpu-function/pipeline/random/numpy-random-state';
+import { createScheduler } from '../../../gpu-function/pipeline/schedulers';
+import { assembleKernels, KERNELS_GENERATED, kernelsModule } from '../../../scripts/build-kernels';
+
+const f32 = Math.fround;
+
+/** A deterministic stream of 32-bit words (xorshift32). */
+function words(count: number, seed: number): Uint32Array {
+  const out = new Uint32Array(count);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x >>> 0;
+  }
+  return out;
+}
+
+/** Latent-like float32 values, every `subnormalEvery`-th one a float32 subnormal. */
+function latents(count: number, seed: number, subnormalEvery = 0): Float32Array {
+  const w = words(count, seed);
+  return Float32Array.from(w, (word, i) =>
+    subnormalEvery > 0 && i % subnormalEvery === 0 ? (word % 1000) * 1e-42 : (word / 2 ** 31 - 1) * 3,
+  );
+}
+
+function bitsOf(values: Float32Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, values.length);
+}
+
+const kernels = Float32Kernels.load();
+
+afterEach(() => setFloat32KernelsEnabled(true));
+
+describe('the SIMD kernels', () => {
+  it('load on this runtime, so the pipeline tests run them', () => {
+    expect(kernels).toBeInstanceOf(Float32Kernels);
+  });
+
+  it('are the committed module, assembled from float32-kernels.wat as it is now', async () => {
+    expect(await readFile(KERNELS_GENERATED, 'utf8')).toBe(kernelsModule(await assembleKernels()));
+  });
+
+  it('plms4: the bits of the two PLMS loops for any length, subnormals included, in place too', () => {
+    const w = f32(1 / 24);
+    const k = { w, sampleCoeff: f32(1.0013), diff: f32(-0.00731), denom: f32(0.05127) };
+    for (const length of [1, 3, 4, 5, 255, 1027, 16_384]) {
+      const e = [1, 2, 3, 4].map((seed) => latents(length, seed * 97 + length, 7)) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      const sample = latents(length, 5 + length, 11);
+      const expected = new Float32Array(length);
+      for (let i = 0; i < length; i++) {
+        const eps = f32(
+          w * f32(f32(f32(f32(55 * e[0][i]!) - f32(59 * e[1][i]!)) + f32(37 * e[2][i]!)) - f32(9 * e[3][i]!)),
+        );
+        expected[i] = f32(f32(k.sampleCoeff * sample[i]!) - f32(f32(k.diff * eps) / k.denom));
+      }
+      const out = new Float32Array(length);
+      kernels!.plms4(e, sample, out, k);
+      expect(bitsOf(out)).toEqual(bitsOf(expected));
+      kernels!.plms4(e, sample, sample, k);
+      expect(bitsOf(sample)).toEqual(bitsOf(expected));
+    }
+  });
+
+  it('guidanceFloat16: every float16 pattern, the groups it cannot do listed and nothing else', () => {
+    const table = float16DecodeTable();
+    // Row u walks all 65 536 patterns; row c is the same shifted, so pairs mix normal and special lanes.
+    const length = 65_536 + 3;
+    const halves = new Uint16Array(2 * length + 5);
+    for (let i = 0; i < length; i++) {
+      halves[5 + i] = i & 0xffff;
+      halves[5 + length + i] = (i * 7919 + 13) & 0xffff;
+    }
+    const scale = f32(7.5);
+    const out = new Float32Array(length);
+    const listed = kernels!.guidanceFloat16(halves, 5, 5 + length, scale, out);
+    const isNormal = (half: number) => (half & 0x7c00) !== 0 && (half & 0x7c00) !== 0x7c00;
+    const special = new Set<number>();
+    for (let i = 0; i < length; i++) {
+      if (!isNormal(halves[5 + i]!) || !isNormal(halves[5 + length + i]!)) special.add(i - (i % 4));
+    }
+    expect(listed).toEqual([...special].sort((a, b) => a - b));
+    const unlisted = new Set(listed);
+    for (let i = 0; i < length; i++) {
+      if (unlisted.has(i - (i % 4))) continue;
+      const u = table[halves[5 + i]!]!;
+      const expected = f32(u + f32(scale * f32(table[halves[5 + length + i]!]! - u)));
+      if (!Object.is(out[i], expected)) expect.fail(`element ${i}: ${out[i]} ≠ ${expected}`);
+    }
+  });
+
+  it('float32ToFloat16: the element-wise bits outside the listed groups, which hold every lane off the fast path', () => {
+    const length = 100_003;
+    const values = new Float32Array(words(length, 42).buffer);
+    values.set([0, -0, 2 ** -14, 2 ** 15, 65_504, 1e-8, Number.NaN, Number.POSITIVE_INFINITY], 0);
+    const out = new Uint16Array(length);
+    const listed = new Set(kernels!.float32ToFloat16(values, out));
+    const bits = bitsOf(values);
+    for (let i = 0; i < length; i++) {
+      const magnitude = bits[i]! & 0x7fffffff;
+      const fast = magnitude >= 0x38800000 && magnitude < 0x47000000;
+      if (!fast) expect(listed.has(i - (i % 4))).toBe(true);
+      if (!listed.has(i - (i % 4)) && out[i] !== float32BitsToFloat16Bits(bits[i]!)) expect.fail(`element ${i}`);
+    }
+    // Through float16.ts, listed groups included: the element-wise function's bits everywhere.
+    expect(float32ToFloat16Array(values)).toEqual(Uint16Array.from(bits, float32BitsToFloat16Bits));
+    expect(length).toBeGreaterThan(KERNEL_MIN_LENGTH);
+  });
+});
+
+describe('the kernels on and off', () => {
+  it('PNDM steps the same bits either way, epsilon and v_prediction', () => {
+    for (const predictionType of ['epsilon', 'v_prediction']) {
+      const config = { _class_name: 'PNDMScheduler', skip_prk_steps: true, prediction_type: predictionType };
+      const run = (on: boolean): Float32Array => {
+        setFloat32KernelsEnabled(on);
+        const scheduler = createScheduler('pndm', config);
+        scheduler.setTimesteps(25);
+        let sample = latents(4 * 16 * 16, 3, 13);
+        for (const [i, t] of scheduler.timesteps.entries()) {
+          const output = latents(sample.length, 100 + i, 17).map((x, j) => f32(x * 0.3 + sample[j]! * 0.1));
+          sample = scheduler.step(output, t, sample, new RandomState(0), sample);
+        }
+        return sample;
+      };
+      expect(bitsOf(run(true))).toEqual(bitsOf(run(false)));
+    }
+  });
+});
