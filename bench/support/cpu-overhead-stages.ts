@@ -8,7 +8,7 @@ import { applyGuidance, buildUnetRows } from '../../gpu-function/pipeline/classi
 import { FloatFeed } from '../../gpu-function/pipeline/float-feed';
 import { float32ToFloat16Array } from '../../gpu-function/pipeline/float16';
 import { encodePng } from '../../gpu-function/pipeline/image/encode-png';
-import { float16ImageToRgb8 } from '../../gpu-function/pipeline/image/to-rgb8';
+import { decoderOutputToRgb8, float16ImageToRgb8 } from '../../gpu-function/pipeline/image/to-rgb8';
 import type { HostTensor } from '../../gpu-function/pipeline/onnx-runtime';
 import { RandomState } from '../../gpu-function/pipeline/random/numpy-random-state';
 import { createScheduler } from '../../gpu-function/pipeline/schedulers';
@@ -160,10 +160,11 @@ function stages(old: Old, steps: number): Stage[] {
     },
     ...SCHEDULERS.map((name): Stage => ({ name: `scheduler step: ${name}`, perPicture: false, before: loop(name, 'before'), after: loop(name, 'after') })),
     {
+      // After: the SIMD kernel with its NaN check (the table where WebAssembly SIMD is missing).
       name: 'VAE output float16 → RGB8 (per picture)',
       perPicture: true,
       before: () => old.rgb8.decodedImageToRgb8(old.float16.float16ToFloat32Array(vaeOutput), 0, 512, 512),
-      after: () => float16ImageToRgb8(vaeOutput, 0, 512, 512),
+      after: () => decoderOutputToRgb8({ type: 'float16', data: vaeOutput, dims: [1, 3, 512, 512] }, 1, 512, 512),
     },
   ];
 }

@@ -12,8 +12,8 @@ import { assertBatchCompatible } from './batch-compatibility';
 import { BatchMembers, wantedIndices } from './batch-members';
 import { applyGuidance, buildUnetRows, type UnetRow } from './classifier-free-guidance';
 import { FloatFeed } from './float-feed';
-import { decodedImageToRgb8, float16ImageToRgb8 } from './image/to-rgb8';
-import { feedFrom, inputTensor, readFloat32, type HostTensor, type ModelSession } from './onnx-runtime';
+import { decoderOutputToRgb8 } from './image/to-rgb8';
+import { feedFrom, inputTensor, type HostTensor, type ModelSession } from './onnx-runtime';
 import { RandomState } from './random/numpy-random-state';
 import { createScheduler, type RawSchedulerConfig, type Scheduler, type SchedulerRules } from './schedulers';
 import type { TextConditioner } from './text-conditioning';
@@ -133,12 +133,17 @@ export class StableDiffusionPipeline {
     // 5. Post-process as diffusers: clip(x / 2 + 0.5, 0, 1), round(x * 255) half-to-even, as RGB8 pixels.
     //    The PNG is not made here: the batch returns as soon as its pixels are ready, and the service
     //    encodes each picture while the next batch runs (issue #12: nothing but the GPU on its critical path).
+    //    A float16 VAE that overflows (SDXL's original VAE does; its config asks for fp32 with
+    //    force_upcast) decodes to NaN: say so rather than return a black picture.
+    const pictures = decoderOutputToRgb8(decoded, members.states.length, width, height);
+    if (pictures === undefined) {
+      throw new Error(
+        `${this.#parts.vaeDecoder.path} decoded to NaN (float16 overflow?); ` +
+          'use an fp32 VAE decoder or an fp16-safe one such as sdxl-vae-fp16-fix',
+      );
+    }
     members.states.forEach((image, i) => {
-      const pixels =
-        decoded.type === 'float16'
-          ? float16ImageToRgb8(decoded.data, i, width, height)
-          : decodedImageToRgb8(readFloat32(decoded), i, width, height);
-      results[members.indices[i]!] = { pixels, width, height, seed: image.request.seed, timings };
+      results[members.indices[i]!] = { pixels: pictures[i]!, width, height, seed: image.request.seed, timings };
     });
     timings.vae = performance.now() - started;
     return results;
@@ -216,16 +221,7 @@ export class StableDiffusionPipeline {
       feed.write(scaled, i * latentSize);
     }
     const outputs = await vae.run({ [input]: feed.tensor });
-    const decoded = firstOutput(vae, outputs);
-    // A float16 VAE that overflows (SDXL's original VAE does; its config asks for fp32 with
-    // force_upcast) decodes to NaN: say so rather than return a black picture.
-    if (containsNaN(decoded)) {
-      throw new Error(
-        `${vae.path} decoded to NaN (float16 overflow?); ` +
-          'use an fp32 VAE decoder or an fp16-safe one such as sdxl-vae-fp16-fix',
-      );
-    }
-    return decoded;
+    return firstOutput(vae, outputs);
   }
 }
 
@@ -235,27 +231,4 @@ function firstOutput(session: ModelSession, outputs: Record<string, HostTensor>)
   const output = outputs[name];
   if (output === undefined) throw new Error(`${session.path} returned no output '${name}'`);
   return output;
-}
-
-/** Whether a float tensor holds a NaN; float16 by its bits (exponent all ones, mantissa not zero). */
-function containsNaN(tensor: HostTensor): boolean {
-  if (tensor.type === 'float16') {
-    // Two halves per 32-bit word: a half is NaN when its magnitude is above 0x7c00, so adding 0x3ff to
-    // the magnitude sets its bit 15 exactly then (and never carries into the other half).
-    const bits = tensor.data;
-    const pairs = bits.length >> 1;
-    let carries = 0;
-    if (bits.byteOffset % 4 === 0) {
-      const words = new Uint32Array(bits.buffer, bits.byteOffset, pairs);
-      for (let i = 0; i < pairs; i++) carries |= (words[i]! & 0x7fff7fff) + 0x03ff03ff;
-    } else {
-      for (let i = 0; i < 2 * pairs; i++) carries |= (bits[i]! & 0x7fff) + 0x3ff;
-    }
-    if ((carries & 0x80008000) !== 0) return true;
-    return bits.length % 2 === 1 && (bits[bits.length - 1]! & 0x7fff) > 0x7c00;
-  }
-  if (tensor.type !== 'float32' && tensor.type !== 'float64') return false;
-  const values = tensor.data;
-  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return true;
-  return false;
 }

@@ -6,6 +6,45 @@
 // step in float32 and rounding the same way is what makes the pixels equal diffusers' bytes rather
 // than "within a level".
 import { float16DecodeTable } from '../float16';
+import { float32Kernels } from '../kernels/simd-kernels';
+import type { HostTensor } from '../onnx-runtime';
+
+/**
+ * Every image of the VAE decoder's output (`[images, 3, height, width]`, float16 or float32) as RGB8
+ * pixels, or undefined when the output holds a NaN: a float16 VAE that overflowed (SDXL's original VAE
+ * does), whose picture would otherwise come out black. float16 goes through the SIMD kernel where it
+ * loads (one pass that also finds NaN), else by table.
+ */
+export function decoderOutputToRgb8(
+  output: HostTensor,
+  images: number,
+  width: number,
+  height: number,
+): Uint8Array[] | undefined {
+  if (output.type !== 'float16') {
+    if (output.type !== 'float32' && output.type !== 'float64')
+      throw new TypeError(`the VAE decoder returned ${output.type}, not a float tensor`);
+    const values = output.type === 'float32' ? output.data : Float32Array.from(output.data);
+    for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return undefined;
+    return Array.from({ length: images }, (_, i) => decodedImageToRgb8(values, i, width, height));
+  }
+  const halves = output.data;
+  const plane = width * height;
+  const kernels = plane % 16 === 0 ? float32Kernels() : undefined;
+  const pictures: Uint8Array[] = [];
+  for (let i = 0; i < images; i++) {
+    const source = imagePlanes(halves.length, i, width, height);
+    if (kernels === undefined) {
+      if (float16ContainsNaN(halves.subarray(source, source + 3 * plane))) return undefined;
+      pictures.push(float16ImageToRgb8(halves, i, width, height));
+    } else {
+      const pixels = new Uint8Array(3 * plane);
+      if (kernels.float16ImageToRgb8(halves.subarray(source, source + 3 * plane), pixels)) return undefined;
+      pictures.push(pixels);
+    }
+  }
+  return pictures;
+}
 
 /**
  * `data` is the decoder's `sample` output, NCHW float32 `[batch, 3, height, width]`; returns image
@@ -24,7 +63,8 @@ export function decodedImageToRgb8(data: Float32Array, batchIndex: number, width
 }
 
 /**
- * The same for a float16 decoder output (`halves` holds the bit patterns), by table: a float16 value has
+ * The same for a float16 decoder output (`halves` holds the bit patterns), by table (the reference of the
+ * SIMD kernel decoderOutputToRgb8 uses, and its path where WebAssembly SIMD is missing): a float16 value has
  * only 65 536 bit patterns, so `unitToByte` of each is computed once (on first use) and the image is one
  * look-up per value — the same bytes as decoding to float32 first, in a small fraction of the time.
  */
@@ -42,6 +82,22 @@ export function float16ImageToRgb8(halves: Uint16Array, batchIndex: number, widt
     out[to + 2] = table[halves[blue + i]!]!;
   }
   return out;
+}
+
+/** Whether float16 bit patterns hold a NaN: a magnitude above 0x7c00 (exponent all ones, mantissa not zero). */
+export function float16ContainsNaN(bits: Uint16Array): boolean {
+  // Two halves per 32-bit word: adding 0x3ff to a half's magnitude sets its bit 15 exactly when it is a
+  // NaN (and never carries into the other half).
+  const pairs = bits.length >> 1;
+  let carries = 0;
+  if (bits.byteOffset % 4 === 0) {
+    const words = new Uint32Array(bits.buffer, bits.byteOffset, pairs);
+    for (let i = 0; i < pairs; i++) carries |= (words[i]! & 0x7fff7fff) + 0x03ff03ff;
+  } else {
+    for (let i = 0; i < 2 * pairs; i++) carries |= (bits[i]! & 0x7fff) + 0x3ff;
+  }
+  if ((carries & 0x80008000) !== 0) return true;
+  return bits.length % 2 === 1 && (bits[bits.length - 1]! & 0x7fff) > 0x7c00;
 }
 
 let byteTable: Uint8Array | undefined;

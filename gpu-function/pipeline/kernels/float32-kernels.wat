@@ -133,4 +133,117 @@
           (i16x8.narrow_i32x4_u (local.get $half) (local.get $half)))
         (local.set $group (i32.add (local.get $group) (i32.const 1)))
         (br $next)))
-    (local.get $listed)))
+    (local.get $listed))
+
+  ;; A float16 decoder image to row-major RGB8 pixels (image/to-rgb8.ts, float16ImageToRgb8 and unitToByte
+  ;; of every value), in two passes: every value of the three planes to its byte level, eight at a time,
+  ;; into byte planes at $levels; then the byte planes interleaved sixteen pixels at a time. The level is
+  ;; computed in float32 as the JavaScript does it with a Math.fround after each operation:
+  ;;   round_half_even(clip(x / 2 + 0.5, 0, 1) · 255), NaN → 0
+  ;; - Every float16 decodes exactly, so no lane is listed back: moving the 15 magnitude bits up 13 places
+  ;;   and multiplying by 2^112 rebiases normals and subnormals alike (a power of two, so exact); exponent
+  ;;   31 then gets the float32 exponent 255 ORed in (infinity, or NaN); the sign goes to bit 31.
+  ;; - pmax(x, 0) and pmin(x, 1) keep a NaN, as the JavaScript's comparisons do.
+  ;; - Adding 2^23 to a value in [0, 255] rounds it to an integer, half to even (float32 has no fraction
+  ;;   bits left at 2^23), and leaves that integer in the low byte; a NaN lane (x ≠ x) is zeroed.
+  ;; $pixels (one plane) must be a multiple of 16; the planes sit one after another at $planes.
+  (func (export "float16ToRgb8") (param $planes i32) (param $levels i32) (param $out i32) (param $pixels i32)
+    (local $from i32) (local $to i32) (local $end i32) (local $eight v128) (local $h v128) (local $x v128) (local $low v128)
+    (local $r v128) (local $g v128) (local $b v128)
+    (local $magnitude v128) (local $rebias v128) (local $exponent v128) (local $infinity v128) (local $sign v128)
+    (local $half v128) (local $one v128) (local $c255 v128) (local $round v128)
+    ;; Constants in locals: V8 would otherwise build each v128.const again at every use.
+    (local.set $magnitude (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+    (local.set $rebias (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+    (local.set $exponent (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00))
+    (local.set $infinity (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+    (local.set $sign (v128.const i32x4 0x8000 0x8000 0x8000 0x8000))
+    (local.set $half (v128.const f32x4 0.5 0.5 0.5 0.5))
+    (local.set $one (v128.const f32x4 1 1 1 1))
+    (local.set $c255 (v128.const f32x4 255 255 255 255))
+    (local.set $round (v128.const f32x4 0x1p23 0x1p23 0x1p23 0x1p23))
+    (local.set $from (local.get $planes))
+    (local.set $to (local.get $levels))
+    (local.set $end (i32.add (local.get $levels) (i32.mul (local.get $pixels) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $to) (local.get $end)))
+        (local.set $eight (v128.load (local.get $from)))
+        ;; Written out for both halves of the eight rather than called: V8 does not inline WebAssembly calls.
+        (local.set $h (i32x4.extend_low_i16x8_u (local.get $eight)))
+        (local.set $x
+          (v128.or
+            (v128.or
+              (f32x4.mul (i32x4.shl (v128.and (local.get $h) (local.get $magnitude)) (i32.const 13)) (local.get $rebias))
+              (v128.and (i32x4.eq (v128.and (local.get $h) (local.get $exponent)) (local.get $exponent)) (local.get $infinity)))
+            (i32x4.shl (v128.and (local.get $h) (local.get $sign)) (i32.const 16))))
+        (local.set $x (f32x4.add (f32x4.mul (local.get $x) (local.get $half)) (local.get $half)))
+        (local.set $x
+          (f32x4.add
+            (f32x4.mul (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 0 0 0 0)) (local.get $one)) (local.get $c255))
+            (local.get $round)))
+        (local.set $x (v128.and (local.get $x) (f32x4.eq (local.get $x) (local.get $x))))
+        (local.set $low (local.get $x))
+        (local.set $h (i32x4.extend_high_i16x8_u (local.get $eight)))
+        (local.set $x
+          (v128.or
+            (v128.or
+              (f32x4.mul (i32x4.shl (v128.and (local.get $h) (local.get $magnitude)) (i32.const 13)) (local.get $rebias))
+              (v128.and (i32x4.eq (v128.and (local.get $h) (local.get $exponent)) (local.get $exponent)) (local.get $infinity)))
+            (i32x4.shl (v128.and (local.get $h) (local.get $sign)) (i32.const 16))))
+        (local.set $x (f32x4.add (f32x4.mul (local.get $x) (local.get $half)) (local.get $half)))
+        (local.set $x
+          (f32x4.add
+            (f32x4.mul (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 0 0 0 0)) (local.get $one)) (local.get $c255))
+            (local.get $round)))
+        (local.set $x (v128.and (local.get $x) (f32x4.eq (local.get $x) (local.get $x))))
+        ;; The low byte of each of the eight lanes.
+        (v128.store64_lane 0 (local.get $to)
+          (i8x16.shuffle 0 4 8 12 16 20 24 28 0 0 0 0 0 0 0 0 (local.get $low) (local.get $x)))
+        (local.set $from (i32.add (local.get $from) (i32.const 16)))
+        (local.set $to (i32.add (local.get $to) (i32.const 8)))
+        (br $next)))
+    (local.set $from (local.get $levels))
+    (local.set $to (local.get $out))
+    (local.set $end (i32.add (local.get $levels) (local.get $pixels)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $from) (local.get $end)))
+        (local.set $r (v128.load (local.get $from)))
+        (local.set $g (v128.load (i32.add (local.get $from) (local.get $pixels))))
+        (local.set $b (v128.load (i32.add (local.get $from) (i32.shl (local.get $pixels) (i32.const 1)))))
+        ;; R0 G0 B0 R1 G1 B1 R2 G2 B2 R3 G3 B3 R4 G4 B4 R5
+        (v128.store (local.get $to)
+          (i8x16.shuffle 0 1 16 3 4 17 6 7 18 9 10 19 12 13 20 15
+            (i8x16.shuffle 0 16 0 1 17 0 2 18 0 3 19 0 4 20 0 5 (local.get $r) (local.get $g))
+            (local.get $b)))
+        ;; G5 B5 R6 G6 B6 R7 G7 B7 R8 G8 B8 R9 G9 B9 R10 G10
+        (v128.store offset=16 (local.get $to)
+          (i8x16.shuffle 0 21 2 3 22 5 6 23 8 9 24 11 12 25 14 15
+            (i8x16.shuffle 21 0 6 22 0 7 23 0 8 24 0 9 25 0 10 26 (local.get $r) (local.get $g))
+            (local.get $b)))
+        ;; B10 R11 G11 B11 R12 G12 B12 R13 G13 B13 R14 G14 B14 R15 G15 B15
+        (v128.store offset=32 (local.get $to)
+          (i8x16.shuffle 26 1 2 27 4 5 28 7 8 29 10 11 30 13 14 31
+            (i8x16.shuffle 0 11 27 0 12 28 0 13 29 0 14 30 0 15 31 0 (local.get $r) (local.get $g))
+            (local.get $b)))
+        (local.set $from (i32.add (local.get $from) (i32.const 16)))
+        (local.set $to (i32.add (local.get $to) (i32.const 48)))
+        (br $next))))
+
+  ;; Whether any of $count float16 values at $at (a multiple of 8, 16-byte aligned) is a NaN: its
+  ;; magnitude is above 0x7c00 (exponent all ones, mantissa not zero).
+  (func (export "float16HasNaN") (param $at i32) (param $count i32) (result i32)
+    (local $end i32) (local $found v128)
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $count) (i32.const 1))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $found
+          (v128.or (local.get $found)
+            (i16x8.gt_u
+              (v128.and (v128.load (local.get $at)) (v128.const i16x8 0x7fff 0x7fff 0x7fff 0x7fff 0x7fff 0x7fff 0x7fff 0x7fff))
+              (v128.const i16x8 0x7c00 0x7c00 0x7c00 0x7c00 0x7c00 0x7c00 0x7c00 0x7c00))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next)))
+    (v128.any_true (local.get $found))))

@@ -43,6 +43,8 @@ interface KernelExports {
   ): void;
   guidanceFloat16(uncond: number, cond: number, out: number, count: number, scale: number, specials: number): number;
   float32ToFloat16(values: number, out: number, count: number, specials: number): number;
+  float16ToRgb8(planes: number, levels: number, out: number, pixels: number): void;
+  float16HasNaN(at: number, count: number): number;
 }
 
 /** PLMS's per-step scalars, as pndm.ts computes them (each already a float32). */
@@ -131,6 +133,29 @@ export class Float32Kernels {
     return this.#specials(memory, at[2]!, listed, count);
   }
 
+  /**
+   * One image of a float16 decoder output, its three planes side by side in `planes` (NCHW), as row-major
+   * RGB8 into `out` (image/to-rgb8.ts's unitToByte of every value, no lane listed back). Returns whether
+   * the image holds a NaN, checked on the way, so the picture costs one copy in and one out. The plane
+   * must be a whole number of sixteen pixels (any width and height that are multiples of 8).
+   */
+  float16ImageToRgb8(planes: Uint16Array, out: Uint8Array): boolean {
+    const plane = out.length / 3;
+    if (plane % 16 !== 0 || planes.length !== 3 * plane) {
+      throw new RangeError(
+        `float16ImageToRgb8 takes 3 planes of a multiple of 16 pixels, got ${planes.length} values for ${out.length} bytes`,
+      );
+    }
+    // The planes, then the byte planes of their levels, then the pixels.
+    const [levels, at] = [planes.byteLength, planes.byteLength + out.length];
+    const memory = this.#reserve(at + out.length);
+    new Uint16Array(memory.buffer).set(planes);
+    const exports = this.#exports;
+    exports.float16ToRgb8(0, levels, at, plane);
+    out.set(new Uint8Array(memory.buffer, at, out.length));
+    return exports.float16HasNaN(0, planes.length) !== 0;
+  }
+
   /** Group indices listed by a kernel, as first elements, leaving out groups wholly in the padding. */
   #specials(memory: WasmMemory, at: number, listed: number, count: number): number[] {
     const groups = new Int32Array(memory.buffer, at, listed);
@@ -146,10 +171,14 @@ export class Float32Kernels {
   #layout(bytes: number, regions: number, specials = 0): [number[], WasmMemory] {
     const stride = Math.ceil(bytes / 16) * 16;
     const at = Array.from({ length: regions + (specials > 0 ? 1 : 0) }, (_, i) => i * stride);
-    const needed = regions * stride + (specials / LANES) * 4 + 16;
+    return [at, this.#reserve(regions * stride + (specials / LANES) * 4 + 16)];
+  }
+
+  /** The memory, grown to at least `bytes`. */
+  #reserve(bytes: number): WasmMemory {
     const memory = this.#exports.memory;
-    if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
-    return [at, memory];
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
+    return memory;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   float32ToFloat16Array,
   KERNEL_MIN_LENGTH,
 } from '../../../gpu-function/pipeline/float16';
+import { float16ByteTable } from '../../../gpu-function/pipeline/image/to-rgb8';
 import { Float32Kernels, setFloat32KernelsEnabled } from '../../../gpu-function/pipeline/kernels/simd-kernels';
 import { RandomState } from '../../../gpu-function/pipeline/random/numpy-random-state';
 import { createScheduler } from '../../../gpu-function/pipeline/schedulers';
@@ -125,6 +126,37 @@ describe('the SIMD kernels', () => {
     // Through float16.ts, listed groups included: the element-wise function's bits everywhere.
     expect(float32ToFloat16Array(values)).toEqual(Uint16Array.from(bits, float32BitsToFloat16Bits));
     expect(length).toBeGreaterThan(KERNEL_MIN_LENGTH);
+  });
+
+  it('float16ImageToRgb8: the table byte for every float16 pattern in every channel, and NaN found', () => {
+    // 3 planes of 65 536 pixels: each plane runs through all 65 536 patterns, shifted per plane so every
+    // pixel's three channels differ (a swapped plane or a misplaced shuffle lane shows).
+    const plane = 65_536;
+    const halves = new Uint16Array(3 * plane);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < plane; i++) halves[c * plane + i] = (i + c * 21_845) & 0xffff;
+    const out = new Uint8Array(3 * plane);
+    const table = float16ByteTable();
+    const hasNaN = kernels!.float16ImageToRgb8(halves, out);
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        if (out[3 * p + c] !== table[halves[c * plane + p]!]) expect.fail(`pixel ${p} channel ${c}: ${out[3 * p + c]}`);
+      }
+    }
+    expect(hasNaN).toBe(true);
+    // NaN alone decides: without any, false; one NaN anywhere (first, last, either half of a word), true.
+    const finite = Uint16Array.from(halves, (h) => ((h & 0x7c00) === 0x7c00 ? h & 0x83ff : h));
+    expect(kernels!.float16ImageToRgb8(finite, out)).toBe(false);
+    for (const [at, nan] of [
+      [0, 0x7c01],
+      [finite.length - 1, 0xfe00],
+      [4097, 0x7fff],
+      [4098, 0xffff],
+    ] as const) {
+      const one = finite.slice();
+      one[at] = nan;
+      expect(kernels!.float16ImageToRgb8(one, out)).toBe(true);
+    }
+    expect(() => kernels!.float16ImageToRgb8(new Uint16Array(3 * 8), new Uint8Array(3 * 8))).toThrow(/multiple of 16/);
   });
 });
 

@@ -2,10 +2,13 @@
 // made by make-rgb8-reference.py (numpy 2.4, /work/team/pyref), which runs diffusers' own lines on
 // a 2×3×10×11 float32 array full of half-level and clipping edge cases.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { float16ToFloat32Array } from '../../../../gpu-function/pipeline/float16';
+import { setFloat32KernelsEnabled } from '../../../../gpu-function/pipeline/kernels/simd-kernels';
 import {
   decodedImageToRgb8,
+  decoderOutputToRgb8,
+  float16ContainsNaN,
   float16ImageToRgb8,
   roundHalfToEven,
   unitToByte,
@@ -67,6 +70,65 @@ describe('float16ImageToRgb8 (by table)', () => {
 
   it('rejects an image index the tensor does not hold', () => {
     expect(() => float16ImageToRgb8(new Uint16Array(3 * 4 * 4), 1, 4, 4)).toThrow(/needs 96 values, the decoder output has 48/);
+  });
+});
+
+describe('decoderOutputToRgb8', () => {
+  afterEach(() => setFloat32KernelsEnabled(true));
+
+  // Two 64×32 images (a plane of 2048 pixels, a whole number of the kernel's 16) over every float16 pattern but NaN.
+  const [width, height] = [64, 32];
+  const finite = new Uint16Array(2 * 3 * width * height);
+  for (let i = 0; i < finite.length; i++) {
+    const h = (i * 5) & 0xffff;
+    finite[i] = (h & 0x7c00) === 0x7c00 ? h & 0x83ff : h;
+  }
+  const dims = [2, 3, height, width];
+
+  it('gives the per-image table bytes for float16, with the SIMD kernel and without', () => {
+    for (const on of [true, false]) {
+      setFloat32KernelsEnabled(on);
+      const pictures = decoderOutputToRgb8({ type: 'float16', data: finite, dims }, 2, width, height)!;
+      expect(pictures.map((p) => Buffer.from(p).toString('hex'))).toEqual(
+        [0, 1].map((b) => Buffer.from(float16ImageToRgb8(finite, b, width, height)).toString('hex')),
+      );
+    }
+  });
+
+  it('answers undefined for a NaN anywhere in a float16 output, kernel or table, either half of a 32-bit word', () => {
+    for (const on of [true, false]) {
+      setFloat32KernelsEnabled(on);
+      for (const at of [0, 1, 3 * width * height + 6, finite.length - 1]) {
+        const data = finite.slice();
+        data[at] = 0x7e00;
+        expect(decoderOutputToRgb8({ type: 'float16', data, dims }, 2, width, height)).toBeUndefined();
+      }
+    }
+    // A width·height that is no multiple of 16 takes the table, NaN check included.
+    const odd = new Uint16Array(3 * 5 * 3).fill(0x3c00);
+    expect(decoderOutputToRgb8({ type: 'float16', data: odd, dims: [1, 3, 3, 5] }, 1, 5, 3)).toHaveLength(1);
+    odd[44] = 0xfc01;
+    expect(decoderOutputToRgb8({ type: 'float16', data: odd, dims: [1, 3, 3, 5] }, 1, 5, 3)).toBeUndefined();
+  });
+
+  it('takes float32 as decodedImageToRgb8 does, and a NaN in it as undefined', () => {
+    expect(decoderOutputToRgb8({ type: 'float32', data: input, dims: reference.shape }, 2, 11, 10)).toEqual(
+      reference.rgb8.map((bytes) => Uint8Array.from(bytes)),
+    );
+    const withNaN = input.slice();
+    withNaN[7] = Number.NaN;
+    expect(decoderOutputToRgb8({ type: 'float32', data: withNaN, dims: reference.shape }, 2, 11, 10)).toBeUndefined();
+  });
+
+  it('float16ContainsNaN reads both halves of each word and an odd last half', () => {
+    const words = new Uint16Array(9).fill(0x7c00);
+    expect(float16ContainsNaN(words)).toBe(false);
+    for (const at of [0, 1, 8]) {
+      const one = words.slice();
+      one[at] = 0x7c01;
+      expect(float16ContainsNaN(one)).toBe(true);
+      expect(float16ContainsNaN(one.subarray(at === 8 ? 1 : 0))).toBe(true);
+    }
   });
 });
 
