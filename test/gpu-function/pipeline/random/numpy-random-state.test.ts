@@ -33,7 +33,9 @@ const latents = JSON.parse(
 
 /** sha256 of a typed array's bytes; typed arrays are little-endian on every platform Node runs on. */
 function sha256(values: Float32Array | Float64Array): string {
-  return createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
 }
 
 /**
@@ -47,7 +49,7 @@ function expectWithinUlps(actual: number, expected: number, ulps: number): void 
 }
 
 describe('RandomState(seed).randn', () => {
-  it('gives numpy\'s well-known first values for seed 0', () => {
+  it("gives numpy's well-known first values for seed 0", () => {
     // `np.random.RandomState(0).randn(4)` prints array([1.76405235, 0.40015721, 0.97873798, 2.2408932]),
     // float64 rounded to 8 decimals; the float32 cast is then within float32 precision of them.
     const printed = [1.76405235, 0.40015721, 0.97873798, 2.2408932];
@@ -74,7 +76,7 @@ describe('RandomState(seed).randn', () => {
     });
   }
 
-  it('keeps float64 draws within two ulps of numpy\'s', () => {
+  it("keeps float64 draws within two ulps of numpy's", () => {
     for (const draw of reference.long_draws) {
       const values = new RandomState(draw.seed).randnFloat64(draw.count);
       for (const sample of draw.samples) expectWithinUlps(values[sample.index]!, sample.randn_float64, 2);
@@ -97,6 +99,20 @@ describe('RandomState(seed).randn', () => {
     const split = new RandomState(11);
     const joined = new RandomState(11).randn(1 + 2 + 5);
     expect([...split.randn(1), ...split.randn(2), ...split.randn(5)]).toEqual(Array.from(joined));
+  });
+
+  it('draws in bulk exactly as value by value when uniforms before leave the stream mid-group', () => {
+    // random_sample takes two words per value, so after an odd count randn's four-word attempts straddle
+    // the generator's blocks; randnFloat64 draws one value at a time through the same legacy_gauss.
+    for (const uniforms of [1, 2, 3]) {
+      const bulk = new RandomState(2024);
+      const single = new RandomState(2024);
+      expect(Array.from(bulk.randomSample(uniforms))).toEqual(Array.from(single.randomSample(uniforms)));
+      for (const size of [1, 999, 4096, 3]) {
+        expect(Array.from(bulk.randn(size))).toEqual(Array.from(single.randnFloat64(size), Math.fround));
+      }
+      expect(Array.from(bulk.randomSample(5))).toEqual(Array.from(single.randomSample(5)));
+    }
   });
 });
 
