@@ -54,6 +54,54 @@
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $next))))
 
+  ;; PLMS's first four steps, before four model outputs are known (pndm.ts, #stepPlms + #getPrevSample,
+  ;; epsilon prediction), with $a the newest output, $b and $c older ones:
+  ;;   order 0: eps = a                                order 1: eps = (a + b) / 2
+  ;;   order 2: eps = (3·a − b) / 2                    order 3: eps = ((23·a − 16·b) + 5·c) / 12
+  ;;   out = sampleCoeff · x − (diff · eps) / denom
+  ;; The order is tested per group of four (always the same way, so the branch predicts).
+  (func (export "plmsEarly")
+    (param $order i32) (param $a i32) (param $b i32) (param $c i32) (param $x i32) (param $out i32)
+    (param $count i32) (param $sampleCoeff f32) (param $diff f32) (param $denom f32)
+    (local $at i32) (local $end i32) (local $eps v128) (local $va v128)
+    (local $vcoeff v128) (local $vdiff v128) (local $vdenom v128)
+    (local.set $vcoeff (f32x4.splat (local.get $sampleCoeff)))
+    (local.set $vdiff (f32x4.splat (local.get $diff)))
+    (local.set $vdenom (f32x4.splat (local.get $denom)))
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $va (v128.load (i32.add (local.get $a) (local.get $at))))
+        (local.set $eps (local.get $va))
+        (if (i32.eq (local.get $order) (i32.const 1))
+          (then
+            (local.set $eps
+              (f32x4.div (f32x4.add (local.get $va) (v128.load (i32.add (local.get $b) (local.get $at))))
+                (v128.const f32x4 2 2 2 2)))))
+        (if (i32.eq (local.get $order) (i32.const 2))
+          (then
+            (local.set $eps
+              (f32x4.div
+                (f32x4.sub (f32x4.mul (v128.const f32x4 3 3 3 3) (local.get $va)) (v128.load (i32.add (local.get $b) (local.get $at))))
+                (v128.const f32x4 2 2 2 2)))))
+        (if (i32.eq (local.get $order) (i32.const 3))
+          (then
+            (local.set $eps
+              (f32x4.div
+                (f32x4.add
+                  (f32x4.sub
+                    (f32x4.mul (v128.const f32x4 23 23 23 23) (local.get $va))
+                    (f32x4.mul (v128.const f32x4 16 16 16 16) (v128.load (i32.add (local.get $b) (local.get $at)))))
+                  (f32x4.mul (v128.const f32x4 5 5 5 5) (v128.load (i32.add (local.get $c) (local.get $at)))))
+                (v128.const f32x4 12 12 12 12)))))
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.sub
+            (f32x4.mul (local.get $vcoeff) (v128.load (i32.add (local.get $x) (local.get $at))))
+            (f32x4.div (f32x4.mul (local.get $vdiff) (local.get $eps)) (local.get $vdenom))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next))))
+
   ;; Classifier-free guidance of a float16 UNet output (classifier-free-guidance.ts, applyGuidance):
   ;;   out = u + scale · (c − u)   with u, c the unconditional and conditional rows decoded from float16.
   ;; A normal float16 (exponent 1…30) decodes by moving its bits: sign to bit 31, exponent and mantissa

@@ -41,6 +41,18 @@ interface KernelExports {
     diff: number,
     denom: number,
   ): void;
+  plmsEarly(
+    order: number,
+    a: number,
+    b: number,
+    c: number,
+    x: number,
+    out: number,
+    count: number,
+    sampleCoeff: number,
+    diff: number,
+    denom: number,
+  ): void;
   guidanceFloat16(uncond: number, cond: number, out: number, count: number, scale: number, specials: number): number;
   float32ToFloat16(values: number, out: number, count: number, specials: number): number;
   float16ToRgb8(planes: number, levels: number, out: number, pixels: number): void;
@@ -99,6 +111,38 @@ export class Float32Kernels {
       k.denom,
     );
     out.set(f32.subarray(at[5]! / 4, at[5]! / 4 + count));
+  }
+
+  /**
+   * PLMS's first four steps (fewer than four past outputs): `order` 0 steps with `e[0]` as the noise, 1 with
+   * the mean of `e[0]` and `e[1]`, 2 and 3 with the two- and three-term Adams–Bashforth sums (pndm.ts).
+   */
+  plmsEarly(
+    order: 0 | 1 | 2 | 3,
+    e: readonly Float32Array[],
+    sample: Float32Array,
+    out: Float32Array,
+    k: Omit<PlmsCoefficients, 'w'>,
+  ): void {
+    const count = sample.length;
+    const terms = [1, 2, 2, 3][order]!;
+    const [at, memory] = this.#layout(count * 4, 5);
+    const f32 = new Float32Array(memory.buffer);
+    for (let i = 0; i < terms; i++) f32.set(e[i]!, at[i]! / 4);
+    f32.set(sample, at[3]! / 4);
+    this.#exports.plmsEarly(
+      order,
+      at[0]!,
+      at[1]!,
+      at[2]!,
+      at[3]!,
+      at[4]!,
+      padded(count),
+      k.sampleCoeff,
+      k.diff,
+      k.denom,
+    );
+    out.set(f32.subarray(at[4]! / 4, at[4]! / 4 + count));
   }
 
   /**

@@ -151,7 +151,7 @@ export class PNDMScheduler implements Scheduler {
     const numInferenceSteps = this.#requireTimesteps();
     if (!this.config.skip_prk_steps && this.#ets.length < 3) {
       throw new Error(
-        'PNDMScheduler can only be run AFTER scheduler has been run in \'prk\' mode for at least 12 iterations',
+        "PNDMScheduler can only be run AFTER scheduler has been run in 'prk' mode for at least 12 iterations",
       );
     }
     const ratio = Math.floor(this.config.num_train_timesteps / numInferenceSteps);
@@ -169,40 +169,50 @@ export class PNDMScheduler implements Scheduler {
 
     const ets = this.#ets;
     const e = (back: number): Float32Array => ets[ets.length - back]!;
-    const eps = this.#buffers.scratch(sample.length);
-    let x = sample;
     const n = sample.length;
-    if (ets.length === 1 && this.#counter === 0) {
+    // The same arithmetic four lanes at a time (kernels/), for the epsilon prediction every SD model uses.
+    const kernels = this.config.prediction_type === 'epsilon' ? float32Kernels() : undefined;
+    // How many past outputs the step combines: the first step uses its own, the repeated timestep averages
+    // two, then the Adams–Bashforth sums take two, three and from then on four.
+    const order = ets.length === 1 ? (this.#counter === 0 ? 0 : 1) : Math.min(ets.length, 4);
+    let x = sample;
+    if (order === 0) this.#curSample = this.#buffers.copyOf(sample, this.#curSample);
+    else if (order === 1) x = this.#curSample!;
+    if (kernels !== undefined) {
+      const k = this.#transferCoefficients(current, prevTimestep);
+      if (order === 4) kernels.plms4([e(1), e(2), e(3), e(4)], x, out, { w: f32(1 / 24), ...k });
+      else if (order === 0) kernels.plmsEarly(0, [modelOutput], x, out, k);
+      else if (order === 1) kernels.plmsEarly(1, [modelOutput, e(1)], x, out, k);
+      else kernels.plmsEarly(order as 2 | 3, order === 2 ? [e(1), e(2)] : [e(1), e(2), e(3)], x, out, k);
+      this.#afterPlms(x, sample);
+      return;
+    }
+    const eps = this.#buffers.scratch(n);
+    if (order === 0) {
       eps.set(modelOutput);
-      this.#curSample = this.#buffers.copyOf(sample, this.#curSample);
-    } else if (ets.length === 1 && this.#counter === 1) {
+    } else if (order === 1) {
       const e1 = e(1);
       for (let i = 0; i < n; i++) eps[i] = f32(f32(modelOutput[i]! + e1[i]!) / 2);
-      x = this.#curSample!;
-    } else if (ets.length === 2) {
+    } else if (order === 2) {
       const [e1, e2] = [e(1), e(2)];
       for (let i = 0; i < n; i++) eps[i] = f32(f32(f32(3 * e1[i]!) - e2[i]!) / 2);
-    } else if (ets.length === 3) {
+    } else if (order === 3) {
       const [e1, e2, e3] = [e(1), e(2), e(3)];
       for (let i = 0; i < n; i++) eps[i] = f32(f32(f32(f32(23 * e1[i]!) - f32(16 * e2[i]!)) + f32(5 * e3[i]!)) / 12);
     } else {
       const [e1, e2, e3, e4] = [e(1), e(2), e(3), e(4)];
       const w = f32(1 / 24);
-      // Every step from the fifth on: the same arithmetic as the two loops here, four lanes at a time.
-      const kernels = this.config.prediction_type === 'epsilon' ? float32Kernels() : undefined;
-      if (kernels !== undefined) {
-        kernels.plms4([e1, e2, e3, e4], x, out, { w, ...this.#transferCoefficients(current, prevTimestep) });
-        // x is the sample itself here (only the repeated timestep steps from another), so nothing is released.
-        this.#counter += 1;
-        return;
-      }
       for (let i = 0; i < n; i++) {
         eps[i] = f32(w * f32(f32(f32(f32(55 * e1[i]!) - f32(59 * e2[i]!)) + f32(37 * e3[i]!)) - f32(9 * e4[i]!)));
       }
     }
     this.#getPrevSample(x, current, prevTimestep, eps, out);
+    this.#afterPlms(x, sample);
+  }
+
+  /** The step's bookkeeping: the pseudo-improved Euler start is done with the sample it began from. */
+  #afterPlms(x: Float32Array, sample: Float32Array): void {
     if (x !== sample) {
-      // The pseudo-improved Euler start is done with the sample it began from.
       this.#buffers.release(this.#curSample);
       this.#curSample = null;
     }
@@ -213,7 +223,13 @@ export class PNDMScheduler implements Scheduler {
    * PNDM paper formula (9): the transfer x_t → x_(t−δ) for a noise estimate e_θ, with x_t added to
    * both sides, into `out`. α_t is alphas_cumprod[t] (the paper's ᾱ), α_(t−δ) the previous one.
    */
-  #getPrevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array, out: Float32Array): void {
+  #getPrevSample(
+    sample: Float32Array,
+    timestep: number,
+    prevTimestep: number,
+    modelOutput: Float32Array,
+    out: Float32Array,
+  ): void {
     const { sampleCoeff, diff, denom, alphaProdT, betaProdT } = this.#transferCoefficients(timestep, prevTimestep);
     // v = √α_t ε − √(1−α_t) x  ⇒  ε = √α_t v + √(1−α_t) x (Salimans & Ho 2022, section 4).
     const vPrediction = this.config.prediction_type === 'v_prediction';
@@ -256,7 +272,9 @@ export class PNDMScheduler implements Scheduler {
 
   #requireTimesteps(): number {
     if (this.#numInferenceSteps === null) {
-      throw new Error("Number of inference steps is 'None', you need to run 'set_timesteps' after creating the scheduler");
+      throw new Error(
+        "Number of inference steps is 'None', you need to run 'set_timesteps' after creating the scheduler",
+      );
     }
     return this.#numInferenceSteps;
   }

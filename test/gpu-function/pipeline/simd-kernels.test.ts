@@ -83,6 +83,32 @@ describe('the SIMD kernels', () => {
     }
   });
 
+  it('plmsEarly: the bits of the first four PLMS steps (orders 0 to 3) for any length, subnormals included, in place too', () => {
+    const k = { sampleCoeff: f32(1.0021), diff: f32(-0.00412), denom: f32(0.06311) };
+    const epsilon: ((a: number, b: number, c: number) => number)[] = [
+      (a) => a,
+      (a, b) => f32(f32(a + b) / 2),
+      (a, b) => f32(f32(f32(3 * a) - b) / 2),
+      (a, b, c) => f32(f32(f32(f32(23 * a) - f32(16 * b)) + f32(5 * c)) / 12),
+    ];
+    for (const length of [1, 3, 4, 5, 255, 1027, 16_384]) {
+      for (const order of [0, 1, 2, 3] as const) {
+        const e = [1, 2, 3].map((seed) => latents(length, seed * 89 + length + order, 7)).slice(0, [1, 2, 2, 3][order]);
+        const sample = latents(length, 3 + length, 11);
+        const expected = Float32Array.from(sample, (x, i) => {
+          const eps = epsilon[order]!(e[0]![i]!, e[1]?.[i] ?? Number.NaN, e[2]?.[i] ?? Number.NaN);
+          return f32(f32(k.sampleCoeff * x) - f32(f32(k.diff * eps) / k.denom));
+        });
+        const out = new Float32Array(length);
+        kernels!.plmsEarly(order, e, sample, out, k);
+        if (!bitsOf(out).every((bits, i) => bits === bitsOf(expected)[i]))
+          expect.fail(`order ${order}, length ${length}`);
+        kernels!.plmsEarly(order, e, sample, sample, k);
+        expect(bitsOf(sample)).toEqual(bitsOf(expected));
+      }
+    }
+  });
+
   it('guidanceFloat16: every float16 pattern, the groups it cannot do listed and nothing else', () => {
     const table = float16DecodeTable();
     // Row u walks all 65 536 patterns; row c is the same shifted, so pairs mix normal and special lanes.
