@@ -1,6 +1,7 @@
-// The generator's bulk reader (unread/readTo, which RandomState.randn reads from in place) against its
-// word-at-a-time reader, across block boundaries and with groups that straddle two blocks. The stream
-// itself is pinned against numpy through random_sample in numpy-random-state.test.ts.
+// The generator's two block steps (WebAssembly SIMD and the JavaScript reference) against each other, and
+// its bulk reader (unread/readTo, which RandomState.randn reads from in place) against its word-at-a-time
+// reader, across block boundaries and with groups that straddle two blocks. The stream itself is pinned
+// against numpy through random_sample and randn in numpy-random-state.test.ts (which run the SIMD step).
 import { describe, expect, it } from 'vitest';
 import { Mt19937 } from '../../../../gpu-function/pipeline/random/mt19937';
 
@@ -21,14 +22,27 @@ function readOneByOne(mt: Mt19937, count: number): number[] {
 }
 
 describe('Mt19937', () => {
-  it("gives init_genrand(5489)'s first outputs (Matsumoto & Nishimura's reference)", () => {
+  it("gives init_genrand(5489)'s first outputs (Matsumoto & Nishimura's reference) with either step", () => {
     // mt19937ar.c's default seed; its first outputs are the well-known 3499211612, 581869302, 3890346734.
-    expect(readOneByOne(new Mt19937(5489), 3)).toEqual([3499211612, 581869302, 3890346734]);
+    for (const simd of [true, false]) {
+      expect(readOneByOne(new Mt19937(5489, { simd }), 3)).toEqual([3499211612, 581869302, 3890346734]);
+    }
+  });
+
+  it('runs the SIMD step here (Node has WebAssembly SIMD), and the JavaScript one when told', () => {
+    expect(new Mt19937(1).simd).toBe(true);
+    expect(new Mt19937(1, { simd: false }).simd).toBe(false);
+  });
+
+  it.each([0, 1, 5489, 2 ** 31, 2 ** 32 - 1])('gives the same 20 blocks from both steps for seed %i', (seed) => {
+    const count = 20 * 624;
+    expect(readOneByOne(new Mt19937(seed), count)).toEqual(readOneByOne(new Mt19937(seed, { simd: false }), count));
   });
 
   it.each([1, 2, 3, 4])('reads the same stream in groups of %i, across five blocks', (group) => {
     const count = 5 * 624 + 7;
     expect(readInGroups(new Mt19937(42), count, group)).toEqual(readOneByOne(new Mt19937(42), count));
+    expect(readInGroups(new Mt19937(42, { simd: false }), count, group)).toEqual(readOneByOne(new Mt19937(42), count));
   });
 
   it.each([1, 2, 3])("carries a block's last %i words in front of the next when a group straddles them", (left) => {

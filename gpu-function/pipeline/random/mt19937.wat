@@ -1,0 +1,87 @@
+;; MT19937's block step (mt19937_gen) and its tempering (mt19937_next) as WebAssembly SIMD, four state
+;; words at a time: the JavaScript twist in mt19937.ts (twistAndTemper) stays the reference and the
+;; fallback, and gives the same words. Integer arithmetic only, so every lane is exact.
+;;
+;; The twist of word i reads words i and i+1 as they were and word (i + 397) mod 624, which is an old
+;; word for i < 227 and a word already twisted this block (227 places back) from then on. Four lanes at
+;; once keep all three true within a group, so groups run in order: 0..223 read i + 397, 224..226 (one
+;; group short) run one lane at a time, 227..622 read i − 227 (99 whole groups), and word 623, which
+;; reads word 0 twisted, runs alone last.
+;;
+;; Memory: the 624 state words at byte 0 (int32, as mt19937.ts keeps them); `generate` writes the
+;; block's 624 tempered outputs at byte `$out` (16-byte aligned).
+;;
+;; Built by `npm run build:kernels` (scripts/build-kernels.ts, with wabt) into mt19937.generated.ts;
+;; `npm run typecheck` fails when the two disagree.
+(module
+  (memory (export "memory") 1)
+
+  ;; One word: key[i] = key[src] ^ (y >>> 1) ^ (−(y & 1) & MATRIX_A), y = (key[i] & UPPER) | (key[i+1] & LOWER).
+  (func $twistOne (param $i i32) (param $src i32)
+    (local $p i32) (local $y i32)
+    (local.set $p (i32.shl (local.get $i) (i32.const 2)))
+    (local.set $y (i32.or
+      (i32.and (i32.load (local.get $p)) (i32.const 0x80000000))
+      (i32.and (i32.load offset=4 (local.get $p)) (i32.const 0x7fffffff))))
+    (i32.store (local.get $p)
+      (i32.xor
+        (i32.xor (i32.load (i32.shl (local.get $src) (i32.const 2))) (i32.shr_u (local.get $y) (i32.const 1)))
+        (i32.and (i32.sub (i32.const 0) (i32.and (local.get $y) (i32.const 1))) (i32.const 0x9908b0df)))))
+
+  (func (export "generate") (param $out i32)
+    (local $i i32) (local $p i32) (local $y v128) (local $t v128)
+    ;; Words 0..223, four at a time, key[i + 397] at byte p + 1588.
+    (loop $old
+      (local.set $p (i32.shl (local.get $i) (i32.const 2)))
+      (local.set $y (v128.or
+        (v128.and (v128.load (local.get $p)) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+        (v128.and (v128.load offset=4 (local.get $p)) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))))
+      (v128.store (local.get $p)
+        (v128.xor
+          (v128.xor (v128.load offset=1588 (local.get $p)) (i32x4.shr_u (local.get $y) (i32.const 1)))
+          (v128.and
+            (i32x4.neg (v128.and (local.get $y) (v128.const i32x4 1 1 1 1)))
+            (v128.const i32x4 0x9908b0df 0x9908b0df 0x9908b0df 0x9908b0df))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $old (i32.lt_u (local.get $i) (i32.const 224))))
+    ;; Words 224..226 one at a time.
+    (call $twistOne (i32.const 224) (i32.const 621))
+    (call $twistOne (i32.const 225) (i32.const 622))
+    (call $twistOne (i32.const 226) (i32.const 623))
+    ;; Words 227..622, four at a time, key[i − 227] (twisted) at byte p − 908.
+    (local.set $i (i32.const 227))
+    (loop $new
+      (local.set $p (i32.shl (local.get $i) (i32.const 2)))
+      (local.set $y (v128.or
+        (v128.and (v128.load (local.get $p)) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+        (v128.and (v128.load offset=4 (local.get $p)) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))))
+      (v128.store (local.get $p)
+        (v128.xor
+          (v128.xor (v128.load (i32.sub (local.get $p) (i32.const 908))) (i32x4.shr_u (local.get $y) (i32.const 1)))
+          (v128.and
+            (i32x4.neg (v128.and (local.get $y) (v128.const i32x4 1 1 1 1)))
+            (v128.const i32x4 0x9908b0df 0x9908b0df 0x9908b0df 0x9908b0df))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $new (i32.lt_u (local.get $i) (i32.const 623))))
+    ;; Word 623: y from key[623] and key[0] (twisted above), then key[396].
+    (local.set $p (i32.or
+      (i32.and (i32.load (i32.const 2492)) (i32.const 0x80000000))
+      (i32.and (i32.load (i32.const 0)) (i32.const 0x7fffffff))))
+    (i32.store (i32.const 2492)
+      (i32.xor
+        (i32.xor (i32.load (i32.const 1584)) (i32.shr_u (local.get $p) (i32.const 1)))
+        (i32.and (i32.sub (i32.const 0) (i32.and (local.get $p) (i32.const 1))) (i32.const 0x9908b0df))))
+    ;; Tempering of all 624 words into $out.
+    (local.set $i (i32.const 0))
+    (loop $temper
+      (local.set $t (v128.load (local.get $i)))
+      (local.set $t (v128.xor (local.get $t) (i32x4.shr_u (local.get $t) (i32.const 11))))
+      (local.set $t (v128.xor (local.get $t)
+        (v128.and (i32x4.shl (local.get $t) (i32.const 7)) (v128.const i32x4 0x9d2c5680 0x9d2c5680 0x9d2c5680 0x9d2c5680))))
+      (local.set $t (v128.xor (local.get $t)
+        (v128.and (i32x4.shl (local.get $t) (i32.const 15)) (v128.const i32x4 0xefc60000 0xefc60000 0xefc60000 0xefc60000))))
+      (v128.store (i32.add (local.get $out) (local.get $i))
+        (v128.xor (local.get $t) (i32x4.shr_u (local.get $t) (i32.const 18))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br_if $temper (i32.lt_u (local.get $i) (i32.const 2496)))))
+)
