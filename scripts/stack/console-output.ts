@@ -38,8 +38,17 @@ export function formatGpuLog(line: GpuLogLine): string {
       return String(f.message); // already "model: …" / "onnxruntime: …"
     case 'model_loaded':
       return `model: ${String(f.model)} loaded on ${String(f.provider)} in ${String(f.ms)} ms`;
-    case 'warmed_up':
-      return `warmed up (${String(f.width)}×${String(f.height)}, ${String(f.steps)} steps, ${String(f.ms)} ms)`;
+    case 'warmed_up': {
+      // warm-up.ts: first the largest picture the limits admit, then each batch size at the default size.
+      const what = f.kind === 'largest' ? 'the largest picture' : 'the default size';
+      const batch = typeof f.batch === 'number' ? `, batch of ${f.batch}` : '';
+      return `warmed up ${what} (${String(f.width)}×${String(f.height)}${batch}, ${String(f.steps)} steps, ${String(f.ms)} ms)`;
+    }
+    case 'memory_checked':
+      return (
+        `memory: peak ${String(f.peak_mb)} MB of ${String(f.limit_mb)} MB (${String(f.source)}), ` +
+        `${typeof f.share === 'number' ? Math.round(f.share * 100) : '?'} %`
+      );
     case 'ready':
       return `ready: ${String(f.model)} on ${String(f.provider)}, ${String(f.startup_ms)} ms after start`;
     case 'request':
