@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { signedImageUrl } from '../../edge/request/url-signature';
+import { CHEAP_WARM_UP } from '../support/cheap-warm-up';
 import { decodePng } from '../support/decode-png';
 import { startHubDouble, type HubDouble } from '../support/hub-double';
 import { fetchAnswer, imageUrl } from '../support/stack-http';
@@ -59,7 +60,13 @@ async function survivors(processes: readonly ProcessInfo[]): Promise<string[]> {
 describe('npm start', () => {
   it('MODEL=test/fixtures/tiny-sd: serves the page and pictures, prints no secret, and SIGINT stops both parts and removes its files', async () => {
     const key = 'npm-start signing key 5b1e, 32 bytes or more';
-    const { env, tmp } = startEnv('local', { MODEL: 'test/fixtures/tiny-sd', HF_HUB_OFFLINE: '1', URL_SIGNING_KEY: key });
+    // CHEAP_WARM_UP: this test is about the processes, not the limits (npm-start-cost-limits.test.ts is).
+    const { env, tmp } = startEnv('local', {
+      ...CHEAP_WARM_UP,
+      MODEL: 'test/fixtures/tiny-sd',
+      HF_HUB_OFFLINE: '1',
+      URL_SIGNING_KEY: key,
+    });
     running = runStartScript(env);
     const script = running;
 
@@ -117,6 +124,7 @@ describe('npm start', () => {
       hub = await startHubDouble({ repos: [{ id: 'test-org/tiny-sd', dir: TINY_SD }] });
       // dreamurl.json is not a pipeline file, so the download does not fetch it: small defaults by hand.
       const { env } = startEnv('hub', {
+        ...CHEAP_WARM_UP,
         MODEL: 'test-org/tiny-sd',
         HF_ENDPOINT: hub.url,
         DEFAULT_WIDTH: '64',

@@ -1,9 +1,9 @@
 // Test helpers that start the real GPU function on the tiny-sd fixture: in-process (the real server
 // object on a real loopback port, its log lines captured) or as a real child process (for signals and
 // exit codes), plus small HTTP helpers. Settings suit the fixture: sides in multiples of 16 (its UNet
-// downsamples once), small defaults, small cost limits (128² pictures and batches: the tiny UNet's
-// attention at full latent resolution makes large pictures cost far more memory than their compute, and
-// start-up warms the largest batch up), the CPU provider, and no Hub access.
+// downsamples once), small defaults, small cost limits (CHEAP_WARM_UP's 128² pictures and batches: the
+// tiny UNet's attention at full latent resolution makes large pictures cost far more memory than their
+// compute, and start-up warms the largest batch up), the CPU provider, and no Hub access.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { configFromEnv } from '../../gpu-function/config';
 import type { GenerateRequest } from '../../contract';
 import type { LogLevel } from '../../gpu-function/server/logger';
 import { type GpuFunctionService, type StartOptions, startGpuFunction } from '../../gpu-function/server/service';
+import { CHEAP_WARM_UP } from './cheap-warm-up';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const TINY_SD = join(ROOT, 'test/fixtures/tiny-sd');
@@ -20,6 +21,7 @@ export const TINY_SD = join(ROOT, 'test/fixtures/tiny-sd');
 /** Environment for the fixture; each test overrides what it is about. */
 export function fixtureEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
+    ...CHEAP_WARM_UP,
     MODEL: TINY_SD,
     HOST: '127.0.0.1',
     PORT: '0',
@@ -27,13 +29,10 @@ export function fixtureEnv(overrides: Record<string, string> = {}): Record<strin
     INTRA_OP_THREADS: '1',
     MIN_SIDE: '32',
     MAX_SIDE: '256',
-    MAX_PIXELS: '16384',
-    MAX_BATCH_PIXELS: '16384',
     SIDE_MULTIPLE: '16',
     DEFAULT_WIDTH: '32',
     DEFAULT_HEIGHT: '32',
     DEFAULT_STEPS: '4',
-    WARMUP_STEPS: '1',
     HF_HUB_OFFLINE: '1',
     HF_HOME: mkdtempSync(join(tmpdir(), 'gpu-function-hf-')),
     ...overrides,

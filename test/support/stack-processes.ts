@@ -12,6 +12,7 @@ import { formatGpuLog } from '../../scripts/stack/console-output';
 import { spawnGpuFunction, type GpuFunctionProcess } from '../../scripts/stack/gpu-function-process';
 import { profileFromModelInfo, readModelInfo } from '../../edge/generation/gpu-model-profile';
 import { spawnWranglerDev, type WranglerDev } from '../../scripts/stack/wrangler-dev';
+import { CHEAP_WARM_UP } from './cheap-warm-up';
 import { scrapeMetrics } from './gpu-function-metrics';
 
 export const ROOT = join(import.meta.dirname, '../..');
@@ -54,7 +55,10 @@ export interface StackGpu {
   close(): Promise<void>;
 }
 
-/** The GPU function on tiny-sd (its dreamurl.json: 64×64, 20 steps), CPU, offline, on a free port. */
+/**
+ * The GPU function on tiny-sd (its dreamurl.json: 64×64, 20 steps), CPU, offline, on a free port, with
+ * CHEAP_WARM_UP's 128² cap (these tests ask for 64² pictures; the edge's profile follows the cap).
+ */
 export async function startStackGpu(token = randomBytes(16).toString('hex')): Promise<StackGpu> {
   const log = new OutputLog();
   const hfHome = mkdtempSync(join(tmpdir(), 'dreamurl-e2e-hf-'));
@@ -62,13 +66,13 @@ export async function startStackGpu(token = randomBytes(16).toString('hex')): Pr
     const child = spawnGpuFunction({
       env: {
         ...baseEnv(),
+        ...CHEAP_WARM_UP,
         MODEL: TINY_SD,
         HOST: '127.0.0.1',
         PORT: String(port),
         GPU_FUNCTION_TOKEN: token,
         EXECUTION_PROVIDER: 'cpu',
         INTRA_OP_THREADS: '1',
-        WARMUP_STEPS: '1',
         HF_HUB_OFFLINE: '1',
         HF_HOME: hfHome,
       },

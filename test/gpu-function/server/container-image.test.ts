@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CHEAP_WARM_UP } from '../../support/cheap-warm-up';
 import { ROOT, TINY_SD, until } from '../../support/gpu-function-service';
 
 const dockerfile = readFileSync(join(ROOT, 'infra/Dockerfile'), 'utf8');
@@ -101,7 +102,9 @@ describe("the image's commands", () => {
       env: {
         PATH: process.env.PATH,
         ...env,
-        // The test's own: loopback on a free port, the fixture, the CPU, a writable cache.
+        // The test's own: loopback on a free port, the fixture, the CPU, a writable cache, a 128² cap
+        // (CHEAP_WARM_UP: 20 warm-up steps at tiny-sd's built-in 512² outlast the test's timeout).
+        ...CHEAP_WARM_UP,
         HOST: '127.0.0.1',
         PORT: '0',
         HF_HOME: join(app, 'hf'),
