@@ -12,15 +12,17 @@
 // Run: npx tsx bench/cancellation-stop.ts [--model test/fixtures/tiny-sd] [--size 512] [--steps 30]
 //        [--runs 5] [--abort-after 3] [--provider cpu]
 // Prints a markdown table with the machine and its load. Figures, never pass/fail.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EVENT_STREAM_CONTENT_TYPE, readProgressStream } from '../contract';
+import {
+  type GpuFunctionService,
+  metricValue,
+  sleep,
+  startGpuFunction,
+  stopGpuFunction,
+} from './support/gpu-function-service';
 import { fixed, isMain, machineLine, median } from './support/stats';
-
-const ROOT = join(import.meta.dirname, '..');
 
 interface Settings {
   readonly model: string;
@@ -31,49 +33,22 @@ interface Settings {
   readonly provider: string;
 }
 
-interface Service {
-  readonly child: ChildProcess;
-  readonly url: string;
+interface Service extends GpuFunctionService {
   /** Resolves with the next `generation_cancelled` log line's fields and the time it was read. */
   nextCancellation(): Promise<{ at: number; stepsDone: number }>;
 }
 
 async function startService(args: Settings): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-function/server/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      MODEL: args.model,
-      PORT: '0',
-      EXECUTION_PROVIDER: args.provider,
-      MAX_BATCH_SIZE: '1',
-      HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
   let waiting: ((line: { at: number; stepsDone: number }) => void) | undefined;
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the service exited with ${code} before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const at = performance.now();
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { event: string; url?: string; steps_done?: number[] };
-      if (entry.event === 'listening') resolve(entry.url!);
-      if (entry.event === 'generation_cancelled') waiting?.({ at, stepsDone: entry.steps_done?.[0] ?? Number.NaN });
-    });
-  });
-  while ((await fetch(`${url}/ping`)).status !== 200) await sleep(20);
-  return {
-    child,
-    url,
-    nextCancellation: () => new Promise((resolve) => (waiting = resolve)),
-  };
-}
-
-async function batchRunning(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('sd_batch_running '));
-  return Number(line?.split(' ')[1] ?? Number.NaN);
+  const service = await startGpuFunction(
+    { MODEL: args.model, EXECUTION_PROVIDER: args.provider, MAX_BATCH_SIZE: '1' },
+    (entry, at) => {
+      if (entry.event !== 'generation_cancelled') return;
+      const stepsDone = entry.steps_done as number[] | undefined;
+      waiting?.({ at, stepsDone: stepsDone?.[0] ?? Number.NaN });
+    },
+  );
+  return { ...service, nextCancellation: () => new Promise((resolve) => (waiting = resolve)) };
 }
 
 interface RunResult {
@@ -116,7 +91,7 @@ async function oneRun(service: Service, args: Settings, seed: number): Promise<R
   }
   let idleAt = 0;
   while (idleAt === 0) {
-    if ((await batchRunning(service.url)) === 0) idleAt = performance.now();
+    if ((await metricValue(service.url, 'sd_batch_running')) === 0) idleAt = performance.now();
     else await sleep(10);
   }
   const cancelled = await cancellation;
@@ -172,14 +147,8 @@ export async function runCancellationStopBench(options: Partial<Settings> = {}):
       ),
     ];
   } finally {
-    const exited = new Promise((resolve) => service.child.once('exit', resolve));
-    service.child.kill('SIGTERM');
-    await exited;
+    await stopGpuFunction(service);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 if (isMain(import.meta.url)) {

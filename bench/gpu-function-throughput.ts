@@ -14,13 +14,16 @@
 // Prints a markdown table. Closed loop: `concurrency` clients each send their next request as soon as
 // the previous one is answered; every request has its own seed. Figures, never pass/fail.
 // runGpuFunctionThroughputBench() is what bench/run.ts calls.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { type BenchSection, isMain, machineLine, printSection } from './support/stats';
+import {
+  type GpuFunctionService,
+  metricValue,
+  sleep,
+  startGpuFunction,
+  stopGpuFunction,
+} from './support/gpu-function-service';
+import { type BenchSection, isMain, machineLine, median, printSection } from './support/stats';
 
-const ROOT = join(import.meta.dirname, '..');
 const CONCURRENCY = [1, 4, 8] as const;
 
 export interface ThroughputOptions {
@@ -42,52 +45,23 @@ export interface ThroughputOptions {
 
 type Settings = Required<ThroughputOptions>;
 
-interface Service {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** Milliseconds from spawn to the first /ping 200. */
-  readonly startupMs: number;
-}
+type Service = GpuFunctionService;
 
-async function startService(args: Settings, maxBatchSize: number, batchTimeoutMs: number): Promise<Service> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-function/server/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      MODEL: args.model,
-      PORT: '0',
-      EXECUTION_PROVIDER: args.provider,
-      MAX_BATCH_SIZE: String(maxBatchSize),
-      BATCH_TIMEOUT_MS: String(batchTimeoutMs),
-      MAX_QUEUE: '64',
-      // Multiples of 16 for the fixture (its UNet downsamples once); real SD exports keep 64.
-      SIDE_MULTIPLE: '16',
-      MIN_SIDE: '16',
-      DEFAULT_WIDTH: String(args.size),
-      DEFAULT_HEIGHT: String(args.size),
-      DEFAULT_STEPS: String(args.steps),
-      DEFAULT_GUIDANCE: String(args.guidance),
-      HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE ?? '1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function startService(args: Settings, maxBatchSize: number, batchTimeoutMs: number): Promise<Service> {
+  return startGpuFunction({
+    MODEL: args.model,
+    EXECUTION_PROVIDER: args.provider,
+    MAX_BATCH_SIZE: String(maxBatchSize),
+    BATCH_TIMEOUT_MS: String(batchTimeoutMs),
+    MAX_QUEUE: '64',
+    // Multiples of 16 for the fixture (its UNet downsamples once); real SD exports keep 64.
+    SIDE_MULTIPLE: '16',
+    MIN_SIDE: '16',
+    DEFAULT_WIDTH: String(args.size),
+    DEFAULT_HEIGHT: String(args.size),
+    DEFAULT_STEPS: String(args.steps),
+    DEFAULT_GUIDANCE: String(args.guidance),
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the service exited with ${code} before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { event: string; url?: string };
-      if (entry.event === 'listening') resolve(entry.url!);
-    });
-  });
-  while ((await fetch(`${url}/ping`)).status !== 200) await sleep(5);
-  return { child, url, startupMs: performance.now() - started };
-}
-
-async function stopService(service: Service): Promise<void> {
-  const exited = new Promise((resolve) => service.child.once('exit', resolve));
-  service.child.kill('SIGTERM');
-  await exited;
 }
 
 interface LoadResult {
@@ -144,18 +118,12 @@ async function runLoad(service: Service, concurrency: number, seedBase: number, 
 }
 
 async function batchStats(url: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const read = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { sum: read('sd_batch_size_sum'), count: read('sd_batch_size_count') };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  // Before the first batch the histogram may be absent: count it as empty.
+  const [sum, count] = await Promise.all([
+    metricValue(url, 'sd_batch_size_sum'),
+    metricValue(url, 'sd_batch_size_count'),
+  ]);
+  return { sum: sum || 0, count: count || 0 };
 }
 
 export async function runGpuFunctionThroughputBench(options: ThroughputOptions = {}): Promise<BenchSection> {
@@ -182,7 +150,8 @@ export async function runGpuFunctionThroughputBench(options: ThroughputOptions =
     readonly pings: { p50: number[]; max: number[] };
   }
   const services = new Map<string, Service>();
-  for (const config of configs) services.set(config.name, await startService(args, config.maxBatchSize, config.batchTimeoutMs));
+  for (const config of configs)
+    services.set(config.name, await startService(args, config.maxBatchSize, config.batchTimeoutMs));
   const cells = new Map<string, Cell>();
   const cellOf = (name: string, concurrency: number): Cell => {
     const key = `${name}:${concurrency}`;
@@ -196,12 +165,18 @@ export async function runGpuFunctionThroughputBench(options: ThroughputOptions =
   try {
     // One untimed round first: the first batch of each new batch size allocates its buffers.
     for (const config of configs) {
-      for (const concurrency of CONCURRENCY) await runLoad(services.get(config.name)!, concurrency, 1_000_000 + concurrency * 1000, requests);
+      for (const concurrency of CONCURRENCY)
+        await runLoad(services.get(config.name)!, concurrency, 1_000_000 + concurrency * 1000, requests);
     }
     for (let round = 0; round < rounds; round++) {
       for (const concurrency of CONCURRENCY) {
         for (const config of configs) {
-          const load = await runLoad(services.get(config.name)!, concurrency, round * 100_000 + concurrency * 1000, requests);
+          const load = await runLoad(
+            services.get(config.name)!,
+            concurrency,
+            round * 100_000 + concurrency * 1000,
+            requests,
+          );
           const cell = cellOf(config.name, concurrency);
           cell.imagesPerSecond.push(load.imagesPerSecond);
           cell.p50LatencyMs.push(load.p50LatencyMs);
@@ -212,7 +187,7 @@ export async function runGpuFunctionThroughputBench(options: ThroughputOptions =
       }
     }
   } finally {
-    for (const service of services.values()) await stopService(service);
+    for (const service of services.values()) await stopGpuFunction(service);
   }
   const results = new Map(
     configs.map((config) => [
@@ -256,7 +231,8 @@ export async function runGpuFunctionThroughputBench(options: ThroughputOptions =
     const b = batched.load.get(concurrency)!;
     const w = windowed.load.get(concurrency)!;
     const u = unbatched.load.get(concurrency)!;
-    const cell = (r: LoadResult) => `${fmt(r.imagesPerSecond)}, ${fmt(r.imagesPerSecond / u.imagesPerSecond)}×, ${fmt(r.meanBatchSize, 1)}`;
+    const cell = (r: LoadResult) =>
+      `${fmt(r.imagesPerSecond)}, ${fmt(r.imagesPerSecond / u.imagesPerSecond)}×, ${fmt(r.meanBatchSize, 1)}`;
     out.push(
       `| ${concurrency} | ${cell(b)} | ${cell(w)} | ${fmt(u.imagesPerSecond)} | ` +
         `${fmt(b.p50LatencyMs, 0)} / ${fmt(w.p50LatencyMs, 0)} / ${fmt(u.p50LatencyMs, 0)} | ${fmt(b.pingP50Ms, 1)} / ${fmt(b.pingMaxMs, 0)} |`,
@@ -292,5 +268,7 @@ if (isMain(import.meta.url)) {
     provider: values.provider,
     guidance: number(values.guidance),
   };
-  printSection(await runGpuFunctionThroughputBench(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))));
+  printSection(
+    await runGpuFunctionThroughputBench(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))),
+  );
 }
