@@ -8,8 +8,15 @@
 ;; group short) run one lane at a time, 227..622 read i − 227 (99 whole groups), and word 623, which
 ;; reads word 0 twisted, runs alone last.
 ;;
+;; `polarPoints` then makes legacy_gauss's candidate points from the outputs, as many as randn is about
+;; to try (see numpy-random-state.ts): two doubles of mt19937_next_double per point, mapped to [-1, 1)²,
+;; with r² = x1² + x2², keeping those inside the unit circle (0 < r² < 1). Each is the same f64 operation
+;; JavaScript does (a convert, then ·2^26, +, ·2^-52, −1, two products and their sum, each rounded to
+;; nearest; WebAssembly has no fused multiply-add unless asked), so the points are the same bits.
+;;
 ;; Memory: the 624 state words at byte 0 (int32, as mt19937.ts keeps them); `generate` writes the
-;; block's 624 tempered outputs at byte `$out` (16-byte aligned).
+;; block's 624 tempered outputs at byte `$out` (16-byte aligned); `polarPoints` reads outputs from
+;; byte `$at` and writes x1, x2 pairs at `$points` and r² at `$radii`.
 ;;
 ;; Built by `npm run build:kernels` (scripts/build-kernels.ts, with wabt) into mt19937.generated.ts;
 ;; `npm run typecheck` fails when the two disagree.
@@ -84,4 +91,39 @@
         (v128.xor (local.get $t) (i32x4.shr_u (local.get $t) (i32.const 18))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br_if $temper (i32.lt_u (local.get $i) (i32.const 2496)))))
+;; Points from the outputs at [$at, $end) (bytes, four words per point): x1, x2 as an f64 pair at
+  ;; $points + 16·n and r² at $radii + 8·n for the n-th point kept; returns how many were kept. A point
+  ;; outside the circle is written too, and then overwritten by the next (no branch on random data).
+  (func (export "polarPoints") (param $at i32) (param $end i32) (param $points i32) (param $radii i32) (result i32)
+    (local $kept i32) (local $words v128) (local $high v128) (local $low v128) (local $x v128) (local $squares v128)
+    (local $r2 f64)
+    (block $done
+      (loop $point
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        ;; a1 b1 a2 b2: the doubles are (a1 >>> 5, b1 >>> 6) and (a2 >>> 5, b2 >>> 6).
+        (local.set $words (v128.load align=4 (local.get $at)))
+        (local.set $high (i32x4.shr_u (local.get $words) (i32.const 5)))
+        (local.set $low (i32x4.shr_u (local.get $words) (i32.const 6)))
+        ;; [a1 >>> 5, a2 >>> 5] and [b1 >>> 6, b2 >>> 6] as f64 pairs; x = (a·2^26 + b)·2^-52 − 1.
+        (local.set $x
+          (f64x2.sub
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.mul
+                  (f64x2.convert_low_i32x4_u
+                    (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $high) (local.get $high)))
+                  (v128.const f64x2 67108864 67108864))
+                (f64x2.convert_low_i32x4_u
+                  (i8x16.shuffle 4 5 6 7 12 13 14 15 4 5 6 7 12 13 14 15 (local.get $low) (local.get $low))))
+              (v128.const f64x2 0x1p-52 0x1p-52))
+            (v128.const f64x2 1 1)))
+        (local.set $squares (f64x2.mul (local.get $x) (local.get $x)))
+        (local.set $r2 (f64.add (f64x2.extract_lane 0 (local.get $squares)) (f64x2.extract_lane 1 (local.get $squares))))
+        (v128.store (i32.add (local.get $points) (i32.shl (local.get $kept) (i32.const 4))) (local.get $x))
+        (f64.store (i32.add (local.get $radii) (i32.shl (local.get $kept) (i32.const 3))) (local.get $r2))
+        (local.set $kept (i32.add (local.get $kept)
+          (i32.and (f64.lt (local.get $r2) (f64.const 1)) (f64.ne (local.get $r2) (f64.const 0)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $point)))
+    (local.get $kept))
 )

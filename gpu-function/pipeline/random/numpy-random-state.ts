@@ -13,8 +13,6 @@ import { Mt19937 } from './mt19937';
 /** 2^26 and 2^53: the 53-bit double is (a >> 5) · 2^26 + (b >> 6), divided by 2^53. */
 const TWO_POW_26 = 67108864.0;
 const TWO_POW_53 = 9007199254740992.0;
-/** 2 / 2^53, the bulk path's scale: exact, so n·2^-52 − 1 is bit for bit 2·(n / 2^53) − 1. */
-const TWO_POW_MINUS_52 = 2 ** -52;
 
 export class RandomState implements NormalSource {
   readonly #mt: Mt19937;
@@ -25,18 +23,10 @@ export class RandomState implements NormalSource {
    */
   #hasGauss = false;
   #gauss = 0;
-  /** randn's points inside the unit circle from one run of the generator's outputs (four words each). */
-  readonly #x1: Float64Array;
-  readonly #x2: Float64Array;
-  readonly #r2: Float64Array;
 
   /** `seed`: an integer in [0, 2^32 − 1], as numpy's `RandomState(seed)` accepts. */
   constructor(seed: number) {
     this.#mt = new Mt19937(seed);
-    const points = this.#mt.words.length >>> 2;
-    this.#x1 = new Float64Array(points);
-    this.#x2 = new Float64Array(points);
-    this.#r2 = new Float64Array(points);
   }
 
   /**
@@ -75,43 +65,30 @@ export class RandomState implements NormalSource {
     // per two values still needed is started before the count is checked again — so the stream ends where
     // value-by-value drawing would leave it.
     const mt = this.#mt;
-    const words = mt.words;
-    const x1s = this.#x1;
-    const x2s = this.#x2;
-    const r2s = this.#r2;
     while (i < count) {
       const first = mt.unread(4);
-      const attempts = Math.min(Math.ceil((count - i) / 2), (words.length - first) >>> 2);
+      const attempts = Math.min(Math.ceil((count - i) / 2), (mt.words.length - first) >>> 2);
       const end = first + 4 * attempts;
-      // Pass 1: #nextDouble twice, then #nextGauss's point in [-1, 1)², keeping the points inside the
-      // unit circle. 2·(n / 2^53) − 1 is written n·2^-52 − 1, the same double (scaling by a power of two
-      // is exact); a rejected point is written and then overwritten, rather than branched around (a
-      // branch taken at random a fifth of the time costs more than the stores).
-      let accepted = 0;
-      for (let k = first; k < end; k += 4) {
-        const x1 = ((words[k]! >>> 5) * TWO_POW_26 + (words[k + 1]! >>> 6)) * TWO_POW_MINUS_52 - 1.0;
-        const x2 = ((words[k + 2]! >>> 5) * TWO_POW_26 + (words[k + 3]! >>> 6)) * TWO_POW_MINUS_52 - 1.0;
-        const r2 = x1 * x1 + x2 * x2;
-        x1s[accepted] = x1;
-        x2s[accepted] = x2;
-        r2s[accepted] = r2;
-        accepted += r2 < 1.0 && r2 !== 0.0 ? 1 : 0;
-      }
+      // #nextGauss's point in [-1, 1)² for each attempt, those inside the unit circle kept (Mt19937's
+      // polarPoints: WebAssembly SIMD, or its JavaScript reference).
+      const kept = mt.polarPoints(first, end);
       mt.readTo(end);
-      // Pass 2: two normals per point, f·x2 then f·x1. Only the last point of the last block can give
-      // one more value than `count` wants: that one is kept for the next call, as legacy_gauss does.
-      const pairs = Math.min(accepted, (count - i) >>> 1);
+      const points = mt.points;
+      const radii = mt.radii;
+      // Two normals per point, f·x2 then f·x1. Only the last point of the last run can give one more
+      // value than `count` wants: that one is kept for the next call, as legacy_gauss does.
+      const pairs = Math.min(kept, (count - i) >>> 1);
       for (let p = 0; p < pairs; p++) {
-        const r2 = r2s[p]!;
+        const r2 = radii[p]!;
         const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
-        values[i++] = f * x2s[p]!;
-        values[i++] = f * x1s[p]!;
+        values[i++] = f * points[2 * p + 1]!;
+        values[i++] = f * points[2 * p]!;
       }
-      if (pairs < accepted) {
-        const r2 = r2s[pairs]!;
+      if (pairs < kept) {
+        const r2 = radii[pairs]!;
         const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
-        values[i++] = f * x2s[pairs]!;
-        this.#gauss = f * x1s[pairs]!;
+        values[i++] = f * points[2 * pairs + 1]!;
+        this.#gauss = f * points[2 * pairs]!;
         this.#hasGauss = true;
       }
     }

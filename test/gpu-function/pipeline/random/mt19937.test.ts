@@ -58,6 +58,57 @@ describe('Mt19937', () => {
     expect(readOneByOne(bulk, 1000)).toEqual(readOneByOne(single, 1000));
   });
 
+  it('makes the same polar points from both steps, bit for bit, across groups that straddle blocks', () => {
+    const simd = new Mt19937(99);
+    const js = new Mt19937(99, { simd: false });
+    let kept = 0;
+    let tried = 0;
+    // Two words read one by one first, so that every fourth run of points straddles two blocks.
+    expect([simd.nextUint32(), simd.nextUint32()]).toEqual([js.nextUint32(), js.nextUint32()]);
+    for (let run = 0; run < 40; run++) {
+      const first = simd.unread(4);
+      expect(js.unread(4)).toBe(first);
+      const end = first + 4 * Math.min(1 + ((run * 37) % 157), (simd.words.length - first) >>> 2);
+      const fromSimd = simd.polarPoints(first, end);
+      expect(js.polarPoints(first, end)).toBe(fromSimd);
+      expect(Array.from(simd.points.subarray(0, 2 * fromSimd))).toEqual(
+        Array.from(js.points.subarray(0, 2 * fromSimd)),
+      );
+      expect(Array.from(simd.radii.subarray(0, fromSimd))).toEqual(Array.from(js.radii.subarray(0, fromSimd)));
+      simd.readTo(end);
+      js.readTo(end);
+      kept += fromSimd;
+      tried += (end - first) / 4;
+    }
+    // About π/4 of the points fall inside the circle: both kinds of point were met.
+    expect(kept / tried).toBeGreaterThan(0.7);
+    expect(kept / tried).toBeLessThan(0.87);
+  });
+
+  it('keeps each stream its own when generators take turns in the one SIMD workspace', () => {
+    // The thread's WebAssembly memory holds one generator at a time; turns move states in and out,
+    // mid-block, with carried words and with points just made.
+    const seeds = [3, 4, 5];
+    const simd = seeds.map((seed) => new Mt19937(seed));
+    const js = seeds.map((seed) => new Mt19937(seed, { simd: false }));
+    for (let turn = 0; turn < 60; turn++) {
+      const g = turn % 3;
+      const count = 1 + ((turn * 211) % 700);
+      if (turn % 2 === 0) {
+        expect(readInGroups(simd[g]!, count, 4)).toEqual(readOneByOne(js[g]!, count));
+      } else {
+        const first = simd[g]!.unread(4);
+        expect(js[g]!.unread(4)).toBe(first);
+        const end = first + 4 * Math.min(count >>> 2, (simd[g]!.words.length - first) >>> 2);
+        const kept = simd[g]!.polarPoints(first, end);
+        expect(js[g]!.polarPoints(first, end)).toBe(kept);
+        expect(Array.from(simd[g]!.radii.subarray(0, kept))).toEqual(Array.from(js[g]!.radii.subarray(0, kept)));
+        simd[g]!.readTo(end);
+        js[g]!.readTo(end);
+      }
+    }
+  });
+
   it('rejects seeds numpy rejects', () => {
     expect(() => new Mt19937(-1)).toThrow(RangeError);
     expect(() => new Mt19937(2 ** 32)).toThrow(RangeError);

@@ -101,6 +101,18 @@ describe('RandomState(seed).randn', () => {
     expect([...split.randn(1), ...split.randn(2), ...split.randn(5)]).toEqual(Array.from(joined));
   });
 
+  it('keeps two generators drawing in turn (pictures of a batch) each on its own stream', () => {
+    const [a, b] = [new RandomState(0), new RandomState(1)];
+    const [soloA, soloB] = [new RandomState(0).randn(3 * 5000), new RandomState(1).randn(3 * 5000)];
+    const turns: Float32Array[][] = [[], []];
+    for (let turn = 0; turn < 3; turn++) {
+      turns[0]!.push(a.randn(5000));
+      turns[1]!.push(b.randn(5000));
+    }
+    expect(turns[0]!.flatMap((values) => Array.from(values))).toEqual(Array.from(soloA));
+    expect(turns[1]!.flatMap((values) => Array.from(values))).toEqual(Array.from(soloB));
+  });
+
   it('draws in bulk exactly as value by value when uniforms before leave the stream mid-group', () => {
     // random_sample takes two words per value, so after an odd count randn's four-word attempts straddle
     // the generator's blocks; randnFloat64 draws one value at a time through the same legacy_gauss.
