@@ -41,7 +41,9 @@ type PipelineParts = ConstructorParameters<typeof StableDiffusionPipeline>[0] & 
   readonly tokenizer: ClipTokenizer;
   readonly textEncoder: ModelSession;
 };
-type PipelineClass = new (parts: PipelineParts) => {
+type PipelineClass = new (
+  parts: PipelineParts,
+) => {
   generate(batch: readonly ResolvedGeneration[]): Promise<readonly (GeneratedImage | undefined)[]>;
 };
 
@@ -51,7 +53,9 @@ interface Versions {
 }
 
 async function loadVersions(): Promise<Versions> {
-  const old = await importBaseline<typeof import('../gpu-function/pipeline/stable-diffusion')>('gpu-function/pipeline/stable-diffusion.ts');
+  const old = await importBaseline<typeof import('../gpu-function/pipeline/stable-diffusion')>(
+    'gpu-function/pipeline/stable-diffusion.ts',
+  );
   const current = await import('../gpu-function/pipeline/stable-diffusion');
   return { before: old.StableDiffusionPipeline, after: current.StableDiffusionPipeline };
 }
@@ -103,6 +107,8 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
     /** Per picture: PNG encoding inside the batch (before only), and the denoising loop per step. */
     readonly png: number;
     readonly perStep: number;
+    /** Per picture, the pipeline's stages (its clock times apportioned to the CPU time): text, denoising, VAE + RGB8, the rest. */
+    readonly split: readonly [number, number, number, number];
   }
   const samples = new Map<string, Sample[]>();
   const once = async (version: keyof Versions, scheduler: SchedulerName, size: number): Promise<void> => {
@@ -118,16 +124,26 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
     const timings = images[0]!.timings as GeneratedImage['timings'] & { png?: number };
     const key = `${version}/${scheduler}/${size}`;
     const list = samples.get(key) ?? [];
-    list.push({ perPicture: ms / size, png: ((timings.png ?? 0) * share) / size, perStep: (timings.denoise * share) / steps / size });
+    const [text, denoise, decode] = [timings.tokenize + timings.textEncoder, timings.denoise, timings.vae].map(
+      (t) => (t * share) / size,
+    ) as [number, number, number];
+    list.push({
+      perPicture: ms / size,
+      png: ((timings.png ?? 0) * share) / size,
+      perStep: denoise / steps,
+      split: [text, denoise, decode, Math.max(0, ms / size - text - denoise - decode)],
+    });
     samples.set(key, list);
   };
   // Warm both versions' code paths (JIT, the float16 tables) on every shape before timing.
   for (const version of ['before', 'after'] as const) {
-    for (const scheduler of WHOLE_PICTURE_SCHEDULERS) await pipelines[version].generate(forVersion(version, batchOf(scheduler, 1)));
+    for (const scheduler of WHOLE_PICTURE_SCHEDULERS)
+      await pipelines[version].generate(forVersion(version, batchOf(scheduler, 1)));
   }
   for (let round = 0; round < rounds; round++) {
     for (const scheduler of WHOLE_PICTURE_SCHEDULERS) {
-      for (const size of BATCHES) for (const version of ['before', 'after'] as const) await once(version, scheduler, size);
+      for (const size of BATCHES)
+        for (const version of ['before', 'after'] as const) await once(version, scheduler, size);
     }
   }
 
@@ -137,18 +153,31 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
       `JavaScript per picture on the batch's path — what the next batch waits for. Before, that included the ` +
       `picture's PNG (the share in brackets); after, the batch returns pixels and each PNG is encoded after it, ` +
       `while the next batch runs (its cost is the PNG row above; the throughput it gains is in the simulated-GPU ` +
-      `bench). Budget: ${BUDGET_MS_PER_PICTURE} ms per picture.`,
+      `bench). The after-split uses the pipeline's own stage clocks: text (tokenizer and text encoder), denoising (each ` +
+      `seed's latents, then every step: UNet input, guidance, scheduler), VAE + RGB8 (the decoder feed, RGB8 and its ` +
+      `NaN check), and the rest (batch set-up and results). Budget: ${BUDGET_MS_PER_PICTURE} ms per picture.`,
     '',
-    '| scheduler | batch | before ms/picture (PNG) | after ms/picture | after ÷ before | denoising µs/step before → after | after within budget |',
-    '|---|---:|---:|---:|---:|---:|---|',
+    '| scheduler | batch | before ms/picture (PNG) | after ms/picture | after ÷ before | denoising µs/step before → after | after by stage: text · denoising · VAE + RGB8 · rest (ms/picture) | after within budget |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const scheduler of WHOLE_PICTURE_SCHEDULERS) {
     for (const size of BATCHES) {
       const [b, a] = [`before/${scheduler}/${size}`, `after/${scheduler}/${size}`];
       const [beforeMs, afterMs] = [pick(b, (s) => s.perPicture), pick(a, (s) => s.perPicture)];
       lines.push(
-        `| ${scheduler} | ${size} | ${fixed(beforeMs, 1)} (${fixed(pick(b, (s) => s.png), 1)}) | ${fixed(afterMs, 1)} | ` +
+        `| ${scheduler} | ${size} | ${fixed(beforeMs, 1)} (${fixed(
+          pick(b, (s) => s.png),
+          1,
+        )}) | ${fixed(afterMs, 1)} | ` +
           `${fixed(afterMs / beforeMs)}× | ${fixed(pick(b, (s) => s.perStep) * 1000, 0)} → ${fixed(pick(a, (s) => s.perStep) * 1000, 0)} | ` +
+          `${[0, 1, 2, 3]
+            .map((k) =>
+              fixed(
+                pick(a, (s) => s.split[k]!),
+                2,
+              ),
+            )
+            .join(' · ')} | ` +
           `${afterMs <= BUDGET_MS_PER_PICTURE ? 'yes' : 'no'} |`,
       );
     }
@@ -158,7 +187,9 @@ async function measureWholePictures(rounds: number, steps: number): Promise<stri
 
 /** The baseline predates contract/'s snake_case resolved request: it reads `negativePrompt`. */
 function forVersion(version: keyof Versions, batch: ResolvedGeneration[]): ResolvedGeneration[] {
-  return version === 'after' ? batch : batch.map((request) => ({ ...request, negativePrompt: request.negative_prompt }));
+  return version === 'after'
+    ? batch
+    : batch.map((request) => ({ ...request, negativePrompt: request.negative_prompt }));
 }
 
 if (isMain(import.meta.url)) {
