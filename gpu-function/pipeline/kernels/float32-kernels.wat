@@ -200,7 +200,7 @@
     (local $r v128) (local $g v128) (local $b v128)
     (local $magnitude v128) (local $rebias v128) (local $exponent v128) (local $infinity v128) (local $sign v128)
     (local $half v128) (local $one v128) (local $c255 v128) (local $round v128)
-    ;; Constants in locals: V8 would otherwise build each v128.const again at every use.
+    ;; The constants, named once (hoisting them made no measurable difference to V8; names read better).
     (local.set $magnitude (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
     (local.set $rebias (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
     (local.set $exponent (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00))
