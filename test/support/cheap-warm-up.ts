@@ -10,9 +10,10 @@
 // The cap still admits every size these tests request. The edge cannot drift from it: the stack and
 // `npm start` build the edge's profile from the GPU function's GET /v1/model. fixtureEnv
 // (gpu-function-service.ts) starts from it too, with smaller sides and defaults. The tests that ARE about
-// the limits, the warm-up or memory keep the real settings: warm-up.test.ts, memory.test.ts,
-// startup.test.ts, npm-start-cost-limits.test.ts, and deploy.test.ts (which pins the built-in limits; it
-// skips the warm-up instead, WARMUP_STEPS=0).
+// the limits, the warm-up or memory set what they test themselves: memory.test.ts's peak-RSS test and
+// npm-start-cost-limits.test.ts run the real built-in limits, warm-up.test.ts checks the plan on
+// fixtureEnv's, startup.test.ts sets its own, and deploy.test.ts pins the built-in limits (it skips the
+// warm-up, WARMUP_STEPS=0).
 export const CHEAP_WARM_UP: Readonly<Record<string, string>> = Object.freeze({
   MAX_PIXELS: String(128 * 128),
   MAX_BATCH_PIXELS: String(128 * 128),
