@@ -35,10 +35,16 @@ interface Old {
   readonly runtime: Pick<typeof import('../../gpu-function/pipeline/onnx-runtime'), 'readFloat32'>;
   /** The old applyGuidance: float32 noise in, new arrays out. */
   readonly guidance: {
-    applyGuidance(noise: Float32Array, rows: unknown, batch: readonly ResolvedGeneration[], latentSize: number): Float32Array[];
+    applyGuidance(
+      noise: Float32Array,
+      rows: unknown,
+      batch: readonly ResolvedGeneration[],
+      latentSize: number,
+    ): Float32Array[];
   };
   readonly schedulers: Pick<typeof import('../../gpu-function/pipeline/schedulers'), 'createScheduler'>;
   readonly rgb8: Pick<typeof import('../../gpu-function/pipeline/image/to-rgb8'), 'decodedImageToRgb8'>;
+  readonly random: Pick<typeof import('../../gpu-function/pipeline/random/numpy-random-state'), 'RandomState'>;
 }
 
 async function loadOld(): Promise<Old> {
@@ -48,6 +54,7 @@ async function loadOld(): Promise<Old> {
     guidance: await importBaseline('gpu-function/pipeline/classifier-free-guidance.ts'),
     schedulers: await importBaseline('gpu-function/pipeline/schedulers/index.ts'),
     rgb8: await importBaseline('gpu-function/pipeline/image/to-rgb8.ts'),
+    random: await importBaseline('gpu-function/pipeline/random/numpy-random-state.ts'),
   };
 }
 
@@ -106,16 +113,24 @@ function stages(old: Old, steps: number): Stage[] {
   const unetOutput: HostTensor = { type: 'float16', data: float16Values(2 * LATENT, 1), dims: [2, 4, 64, 64] };
   const prediction = new Float32Array(LATENT);
   const vaeOutput = float16Values(3 * 512 * 512, 1.1);
-  const feed = new FloatFeed({ path: 'unet', inputs: { sample: { name: 'sample', type: 'float16', shape: [], rank: 4 } } }, 'sample', [2, 4, 64, 64]);
+  const feed = new FloatFeed(
+    { path: 'unet', inputs: { sample: { name: 'sample', type: 'float16', shape: [], rank: 4 } } },
+    'sample',
+    [2, 4, 64, 64],
+  );
 
-  const eulerA = { before: old.schedulers.createScheduler('euler_a', SD_SCHEDULER_CONFIG), after: createScheduler('euler_a', SD_SCHEDULER_CONFIG) };
+  const eulerA = {
+    before: old.schedulers.createScheduler('euler_a', SD_SCHEDULER_CONFIG),
+    after: createScheduler('euler_a', SD_SCHEDULER_CONFIG),
+  };
   eulerA.before.setTimesteps(steps);
   eulerA.after.setTimesteps(steps);
   const t = eulerA.after.timesteps[0]!;
 
   /** A whole `steps`-step loop of one scheduler, per step: the model output is a fixed noise prediction. */
   const loop = (name: SchedulerName, version: 'before' | 'after') => () => {
-    const noise = new RandomState(3);
+    // Each version's own generator: the ancestral schedulers' fresh noise is part of their step.
+    const noise = version === 'before' ? new old.random.RandomState(3) : new RandomState(3);
     if (version === 'before') {
       const scheduler = old.schedulers.createScheduler(name, SD_SCHEDULER_CONFIG);
       scheduler.setTimesteps(steps);
@@ -158,7 +173,21 @@ function stages(old: Old, steps: number): Stage[] {
       before: () => old.guidance.applyGuidance(old.runtime.readFloat32(unetOutput), rows, [request], LATENT),
       after: () => applyGuidance(unetOutput, rows, [request], LATENT, [prediction]),
     },
-    ...SCHEDULERS.map((name): Stage => ({ name: `scheduler step: ${name}`, perPicture: false, before: loop(name, 'before'), after: loop(name, 'after') })),
+    ...SCHEDULERS.map(
+      (name): Stage => ({
+        name: `scheduler step: ${name}`,
+        perPicture: false,
+        before: loop(name, 'before'),
+        after: loop(name, 'after'),
+      }),
+    ),
+    {
+      // The initial latents, as stable-diffusion.ts draws them: a generator per picture, then one randn.
+      name: 'RandomState(seed).randn of a 512² latent (per picture)',
+      perPicture: true,
+      before: () => new old.random.RandomState(11).randn(LATENT),
+      after: () => new RandomState(11).randn(LATENT),
+    },
     {
       // After: the SIMD kernel with its NaN check (the table where WebAssembly SIMD is missing).
       name: 'VAE output float16 → RGB8 (per picture)',
@@ -173,7 +202,9 @@ function stages(old: Old, steps: number): Stage[] {
 export async function measureStages(rounds: number, steps: number): Promise<string[]> {
   const old = await loadOld();
   const list = stages(old, steps);
-  const times = new Map<string, { before: number[]; after: number[] }>(list.map((s) => [s.name, { before: [], after: [] }]));
+  const times = new Map<string, { before: number[]; after: number[] }>(
+    list.map((s) => [s.name, { before: [], after: [] }]),
+  );
   const pixels = float16ImageToRgb8(float16Values(3 * 512 * 512, 1.1), 0, 512, 512);
   const png: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -194,7 +225,9 @@ export async function measureStages(rounds: number, steps: number): Promise<stri
   ];
   for (const stage of list) {
     const { before, after } = times.get(stage.name)!;
-    lines.push(`| ${stage.name} | ${fixed(median(before), 1)} | ${fixed(median(after), 1)} | ${fixed(median(after) / median(before), 3)}× |`);
+    lines.push(
+      `| ${stage.name} | ${fixed(median(before), 1)} | ${fixed(median(after), 1)} | ${fixed(median(after) / median(before), 3)}× |`,
+    );
   }
   lines.push(
     `| PNG encode of the 512² picture (per picture; the same encoder: before inside the batch, after it) | ` +
