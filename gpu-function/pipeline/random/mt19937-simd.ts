@@ -1,5 +1,6 @@
-// mt19937.wat's instance for this thread: the WebAssembly SIMD block step (twist and tempering) and
-// randn's candidate points, for every Mt19937 of the thread in turn. One instance, not one per generator:
+// mt19937.wat's instance for this thread: the WebAssembly SIMD block step (twist and tempering), and
+// randn's candidate points and the arithmetic around their logarithms, for every Mt19937 of the thread in
+// turn. One instance, not one per generator:
 // making an instance costs about 0.2 ms (its memory is reserved with guard pages), more than a 512² latent's
 // draws, and a RandomState is made per picture. Its memory holds one generator at a time, the owner;
 // Mt19937 moves its state in (and the previous owner's out, two 2.5 KB copies each way) when it needs the
@@ -11,6 +12,8 @@ const N = 624;
 const WORDS_AT = 4096;
 const POINTS_AT = 8192;
 const RADII_AT = 12288;
+const LOGS_AT = 14336;
+const NORMALS_AT = 16384;
 
 /** The memory's regions as mt19937.ts lays them out, and the two steps. */
 export interface SimdWorkspace {
@@ -19,12 +22,18 @@ export interface SimdWorkspace {
   readonly words: Uint32Array;
   readonly points: Float64Array;
   readonly radii: Float64Array;
+  /** `normals`' input: ln r² of each point, written by the caller. */
+  readonly logs: Float64Array;
+  /** `normals`' output: f·x2, f·x1 of each point, as float32. */
+  readonly normals: Float32Array;
   /** The generator whose state is in the memory now. */
   owner: unknown;
   /** mt19937_gen and tempering: the next block into words[carry…]. */
   generate(): void;
   /** polarPoints (mt19937.ts) of words[first, end) into points and radii; returns how many were kept. */
   polarPoints(first: number, end: number): number;
+  /** f = √(−2·logs[p] / radii[p]), then f·x2 and f·x1 as float32 into `normals`, for the first `count` points. */
+  makeNormals(count: number): void;
 }
 
 // The project's TypeScript libraries (ES2023, @types/node 20) declare no WebAssembly API; the few parts used here.
@@ -38,6 +47,7 @@ interface Mt19937Exports {
   readonly memory: { readonly buffer: ArrayBuffer };
   generate(out: number): void;
   polarPoints(at: number, end: number, points: number, radii: number): number;
+  normals(count: number, points: number, radii: number, logs: number, out: number): void;
 }
 
 let workspace: SimdWorkspace | null | undefined;
@@ -64,8 +74,11 @@ function makeWorkspace(carry: number, maxPoints: number): SimdWorkspace {
     words: new Uint32Array(buffer, WORDS_AT, carry + N),
     points: new Float64Array(buffer, POINTS_AT, 2 * maxPoints),
     radii: new Float64Array(buffer, RADII_AT, maxPoints),
+    logs: new Float64Array(buffer, LOGS_AT, maxPoints),
+    normals: new Float32Array(buffer, NORMALS_AT, 2 * maxPoints),
     owner: undefined,
     generate: () => exports.generate(out),
     polarPoints: (first, end) => exports.polarPoints(WORDS_AT + 4 * first, WORDS_AT + 4 * end, POINTS_AT, RADII_AT),
+    makeNormals: (count) => exports.normals(count, POINTS_AT, RADII_AT, LOGS_AT, NORMALS_AT),
   };
 }

@@ -121,6 +121,24 @@ export class Mt19937 {
     return simd.polarPoints(first, end);
   }
 
+  /**
+   * legacy_gauss's second half for the first `count` points of the last polarPoints: f = √(−2·ln r² / r²),
+   * then f·x2 and f·x1, into out[at…at + 2·count) (float32, rounded as a Float32Array store rounds).
+   * The logarithm is always JavaScript's Math.log; the rest runs as SIMD where the workspace is.
+   */
+  normals(count: number, out: Float32Array, at: number): void {
+    const simd = this.#simd;
+    if (simd === undefined) {
+      polarNormals(this.#points, this.#radii, count, out, at);
+      return;
+    }
+    this.#own(simd);
+    const { radii, logs } = simd;
+    for (let p = 0; p < count; p++) logs[p] = Math.log(radii[p]!);
+    simd.makeNormals(count);
+    out.set(simd.normals.subarray(0, 2 * count), at);
+  }
+
   #regenerate(): void {
     const simd = this.#simd;
     if (simd === undefined) {
@@ -205,6 +223,23 @@ export function polarPoints(
     kept += r2 < 1.0 && r2 !== 0.0 ? 1 : 0;
   }
   return kept;
+}
+
+/** Mt19937.normals without SIMD, and its reference. */
+export function polarNormals(
+  points: Float64Array,
+  radii: Float64Array,
+  count: number,
+  out: Float32Array,
+  at: number,
+): void {
+  let i = at;
+  for (let p = 0; p < count; p++) {
+    const r2 = radii[p]!;
+    const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
+    out[i++] = f * points[2 * p + 1]!;
+    out[i++] = f * points[2 * p]!;
+  }
 }
 
 /** mt19937_next's tempering of one state word (stored as int32; the Uint32Array store makes it unsigned). */

@@ -14,9 +14,15 @@
 ;; JavaScript does (a convert, then ·2^26, +, ·2^-52, −1, two products and their sum, each rounded to
 ;; nearest; WebAssembly has no fused multiply-add unless asked), so the points are the same bits.
 ;;
+;; `normals` is legacy_gauss's second half for those points, given their logarithms (JavaScript's
+;; Math.log, the function the pinned numpy values were matched with, stays the caller's): f = √(−2·ln r² / r²),
+;; then f·x2 and f·x1 rounded to float32 — f64x2.sqrt and div are IEEE 754's correctly rounded operations,
+;; as Math.sqrt and / are, and f32x4.demote_f64x2_zero rounds to nearest even, as a Float32Array store does.
+;;
 ;; Memory: the 624 state words at byte 0 (int32, as mt19937.ts keeps them); `generate` writes the
 ;; block's 624 tempered outputs at byte `$out` (16-byte aligned); `polarPoints` reads outputs from
-;; byte `$at` and writes x1, x2 pairs at `$points` and r² at `$radii`.
+;; byte `$at` and writes x1, x2 pairs at `$points` and r² at `$radii`; `normals` reads those and the
+;; logarithms at `$logs` and writes float32 pairs at `$out`.
 ;;
 ;; Built by `npm run build:kernels` (scripts/build-kernels.ts, with wabt) into mt19937.generated.ts;
 ;; `npm run typecheck` fails when the two disagree.
@@ -126,4 +132,31 @@
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $point)))
     (local.get $kept))
+;; The first $count points' normals: [f·x2, f·x1] as float32 at $out + 8·p, two points a turn (an odd
+  ;; count computes one more, from whatever follows, and writes it past the count's end).
+  (func (export "normals") (param $count i32) (param $points i32) (param $radii i32) (param $logs i32) (param $out i32)
+    (local $p i32) (local $f v128) (local $x v128)
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $p) (local.get $count)))
+        (local.set $f
+          (f64x2.sqrt
+            (f64x2.div
+              (f64x2.mul (v128.const f64x2 -2 -2) (v128.load (i32.add (local.get $logs) (i32.shl (local.get $p) (i32.const 3)))))
+              (v128.load (i32.add (local.get $radii) (i32.shl (local.get $p) (i32.const 3)))))))
+        ;; Point p: [x2, x1] · f(p); point p + 1: the same with f(p + 1).
+        (local.set $x (v128.load (i32.add (local.get $points) (i32.shl (local.get $p) (i32.const 4)))))
+        (v128.store64_lane 0 (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 3)))
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 (local.get $f) (local.get $f)))))
+        (local.set $x (v128.load offset=16 (i32.add (local.get $points) (i32.shl (local.get $p) (i32.const 4)))))
+        (v128.store64_lane offset=8 0 (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 3)))
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $f) (local.get $f)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $pair))))
 )

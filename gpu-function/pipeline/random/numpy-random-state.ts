@@ -73,17 +73,13 @@ export class RandomState implements NormalSource {
       // polarPoints: WebAssembly SIMD, or its JavaScript reference).
       const kept = mt.polarPoints(first, end);
       mt.readTo(end);
+      // Two normals per point, f·x2 then f·x1 (Mt19937.normals). Only the last point of the last run can
+      // give one more value than `count` wants: that one is kept for the next call, as legacy_gauss does.
+      const pairs = Math.min(kept, (count - i) >>> 1);
+      mt.normals(pairs, values, i);
+      i += 2 * pairs;
       const points = mt.points;
       const radii = mt.radii;
-      // Two normals per point, f·x2 then f·x1. Only the last point of the last run can give one more
-      // value than `count` wants: that one is kept for the next call, as legacy_gauss does.
-      const pairs = Math.min(kept, (count - i) >>> 1);
-      for (let p = 0; p < pairs; p++) {
-        const r2 = radii[p]!;
-        const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
-        values[i++] = f * points[2 * p + 1]!;
-        values[i++] = f * points[2 * p]!;
-      }
       if (pairs < kept) {
         const r2 = radii[pairs]!;
         const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);

@@ -58,7 +58,7 @@ describe('Mt19937', () => {
     expect(readOneByOne(bulk, 1000)).toEqual(readOneByOne(single, 1000));
   });
 
-  it('makes the same polar points from both steps, bit for bit, across groups that straddle blocks', () => {
+  it('makes the same polar points and normals from both steps, bit for bit, across groups that straddle blocks', () => {
     const simd = new Mt19937(99);
     const js = new Mt19937(99, { simd: false });
     let kept = 0;
@@ -75,6 +75,13 @@ describe('Mt19937', () => {
         Array.from(js.points.subarray(0, 2 * fromSimd)),
       );
       expect(Array.from(simd.radii.subarray(0, fromSimd))).toEqual(Array.from(js.radii.subarray(0, fromSimd)));
+      // Their normals (odd and even counts, written from an offset), SIMD around Math.log vs JavaScript.
+      const count = Math.min(fromSimd, 1 + (run % 7) * 23);
+      const [outSimd, outJs] = [new Float32Array(2 * count + 4), new Float32Array(2 * count + 4)];
+      simd.normals(count, outSimd, 3);
+      js.normals(count, outJs, 3);
+      expect(Array.from(outSimd)).toEqual(Array.from(outJs));
+      expect(outSimd[3]).not.toBe(0);
       simd.readTo(end);
       js.readTo(end);
       kept += fromSimd;
